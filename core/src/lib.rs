@@ -1,0 +1,1 @@
+//! Kindred core.
