@@ -59,6 +59,51 @@ pub(crate) enum Command {
     },
     /// List files that could not be read, or that need a look
     Issues,
+    /// Find the faces in every photo not analysed yet
+    Faces {
+        #[command(flatten)]
+        device: DeviceArg,
+    },
+    /// Show one photo and the faces found in it
+    Photo {
+        /// The photo's id (from `kindred photos --json`)
+        id: i64,
+    },
+    /// Tell whether two photos show the same person (their largest faces)
+    Compare {
+        first: PathBuf,
+        second: PathBuf,
+        /// Same person at cosine similarity at or above this
+        #[arg(long, value_name = "COSINE")]
+        threshold: Option<f32>,
+        #[command(flatten)]
+        device: DeviceArg,
+    },
+    /// Check the compute device, the face models and the library
+    Doctor {
+        #[command(flatten)]
+        device: DeviceArg,
+    },
+    /// Measure the face pipeline: photos per second, and faces per second for embedding alone
+    Bench {
+        /// Photos to measure on (a folder, searched recursively)
+        #[arg(long, value_name = "DIR")]
+        photos: PathBuf,
+        /// At most this many photos
+        #[arg(long, value_name = "N")]
+        limit: Option<usize>,
+        /// Devices to measure: cpu, gpu, or both side by side
+        #[arg(long, default_value = "both", value_parser = ["cpu", "gpu", "both"])]
+        on: String,
+    },
+}
+
+/// `--device`, shared by the commands that run the networks.
+#[derive(Debug, clap::Args)]
+pub(crate) struct DeviceArg {
+    /// Where the face networks run: a GPU when there is one (auto), the GPU, or the CPU
+    #[arg(long, default_value = "auto", value_parser = ["auto", "gpu", "cpu"])]
+    pub(crate) device: String,
 }
 
 fn parse_date(text: &str) -> Result<String, String> {

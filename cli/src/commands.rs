@@ -16,6 +16,15 @@ pub(crate) fn run(cli: Cli) -> anyhow::Result<u8> {
         Some(path) => path.clone(),
         None => Library::default_path()?,
     };
+    // Commands that do not need a library do not create one.
+    match &cli.command {
+        Command::Compare { first, second, threshold, device } => {
+            return crate::faces::compare(first, second, *threshold, device, cli.json);
+        }
+        Command::Doctor { device } => return crate::faces::doctor(&path, device, cli.json),
+        Command::Bench { photos, limit, on } => return crate::faces::bench(photos, *limit, on, cli.json),
+        _ => {}
+    }
     let mut library =
         Library::open(&path).with_context(|| format!("cannot use the library at {}", path.display()))?;
     match cli.command {
@@ -34,11 +43,16 @@ pub(crate) fn run(cli: Cli) -> anyhow::Result<u8> {
             photos(&library, &filter, cli.json)
         }
         Command::Issues => issues(&library, cli.json),
+        Command::Faces { device } => crate::faces::find_faces(&mut library, &device, cli.json),
+        Command::Photo { id } => crate::faces::photo(&library, id, cli.json),
+        Command::Compare { .. } | Command::Doctor { .. } | Command::Bench { .. } => {
+            unreachable!("handled before the library is opened")
+        }
     }
 }
 
 /// Cancels `token` on Ctrl-C, so a job stops between files and keeps what it committed.
-fn cancel_on_ctrl_c() -> CancelToken {
+pub(crate) fn cancel_on_ctrl_c() -> CancelToken {
     let token = CancelToken::new();
     let handler_token = token.clone();
     // Failing to install the handler only means Ctrl-C kills the process instead, which the
@@ -187,7 +201,7 @@ fn status(library: &Library, as_json: bool) -> anyhow::Result<u8> {
     Ok(exit::OK)
 }
 
-fn photo_json(photo: &PhotoRow) -> serde_json::Value {
+pub(crate) fn photo_json(photo: &PhotoRow) -> serde_json::Value {
     json!({
         "id": photo.id,
         "path": photo.path.display().to_string(),

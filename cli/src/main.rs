@@ -2,6 +2,7 @@
 
 mod args;
 mod commands;
+mod faces;
 mod output;
 mod progress;
 

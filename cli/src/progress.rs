@@ -45,6 +45,17 @@ impl EventSink for TerminalProgress {
                 let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
                 bar.set_message(name);
             }
+            Event::FacesPlanned { photos } => {
+                bar.set_style(
+                    ProgressStyle::with_template("{bar:30} {pos}/{len} photos, {per_sec}, {eta} left  {wide_msg}")
+                        .unwrap_or_else(|_| ProgressStyle::default_bar()),
+                );
+                bar.set_length(photos);
+            }
+            Event::FacesProgress { done, faces, .. } => {
+                bar.set_position(done);
+                bar.set_message(format!("{faces} faces"));
+            }
             _ => {}
         }
     }

@@ -13,6 +13,10 @@ pub enum Event {
     ScanPlanned { found: u64, to_process: u64 },
     /// One more file was read (or failed to be read).
     ScanProgress { done: u64, total: u64, path: PathBuf },
+    /// The face job will analyse this many photos.
+    FacesPlanned { photos: u64 },
+    /// One more photo was analysed; `faces` found so far.
+    FacesProgress { done: u64, total: u64, faces: u64, path: PathBuf },
 }
 
 /// Receives progress events. Implementations must be cheap: events come from worker threads.

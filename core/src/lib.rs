@@ -9,6 +9,7 @@ mod cancel;
 pub mod catalog;
 mod error;
 mod events;
+pub mod faces;
 pub mod imaging;
 mod library;
 mod paths;
@@ -17,11 +18,12 @@ mod time;
 
 pub use cancel::CancelToken;
 pub use catalog::{
-    FileIssue, IssueKind, JobRow, JobStatus, PhotoFilter, PhotoRow, PhotoStatus, Root, SCHEMA_VERSION,
+    FaceRow, FileIssue, IssueKind, JobRow, JobStatus, PhotoFilter, PhotoRow, PhotoStatus, Root, SCHEMA_VERSION,
     Severity, StatusCounts,
 };
 pub use error::{Error, ErrorKind, Result};
 pub use events::{Event, EventSink, NoProgress};
+pub use faces::{DetectOptions, Device, DeviceReport, FaceEngine, FacesSummary, FoundFace};
 pub use library::Library;
 pub use scan::{ScanOptions, ScanSummary};
 pub use time::parse_date;

@@ -3,7 +3,8 @@
 use std::path::{Path, PathBuf};
 
 use crate::cancel::CancelToken;
-use crate::catalog::{Catalog, FileIssue, JobRow, PhotoFilter, PhotoRow, Root, StatusCounts};
+use crate::catalog::{Catalog, FaceRow, FileIssue, JobRow, PhotoFilter, PhotoRow, Root, StatusCounts};
+use crate::faces::{self, FaceEngine, FacesSummary};
 use crate::error::{Error, ErrorKind, Result};
 use crate::events::EventSink;
 use crate::scan::{self, ScanOptions, ScanSummary};
@@ -81,5 +82,37 @@ impl Library {
 
     pub fn recent_jobs(&self, limit: u32) -> Result<Vec<JobRow>> {
         self.catalog.recent_jobs(limit)
+    }
+
+    /// The folder of rebuildable caches (face thumbnails) beside the library file.
+    pub fn cache_dir(&self) -> PathBuf {
+        let mut name = self.path().file_name().unwrap_or_default().to_os_string();
+        name.push(".cache");
+        self.path().with_file_name(name)
+    }
+
+    /// Finds and embeds the faces of every photo not analysed yet (or changed since).
+    pub fn find_faces(
+        &mut self,
+        engine: &FaceEngine,
+        sink: &dyn EventSink,
+        cancel: &CancelToken,
+    ) -> Result<FacesSummary> {
+        let cache = self.cache_dir();
+        faces::run_faces_job(&mut self.catalog, engine, &cache, sink, cancel)
+    }
+
+    pub fn photo(&self, id: i64) -> Result<PhotoRow> {
+        self.catalog.photo(id)
+    }
+
+    /// The faces of one photo, largest first.
+    pub fn faces_of_photo(&self, photo_id: i64) -> Result<Vec<FaceRow>> {
+        self.catalog.faces_of_photo(photo_id)
+    }
+
+    /// A small square JPEG of one face, from the cache or made on the spot.
+    pub fn face_thumbnail(&self, face_id: i64) -> Result<PathBuf> {
+        faces::face_thumbnail(&self.catalog, &self.cache_dir(), face_id)
     }
 }

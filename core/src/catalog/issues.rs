@@ -135,6 +135,25 @@ impl Catalog {
         Ok(())
     }
 
+    /// Records one problem with a known photo found outside a scan (by the face job), leaving
+    /// its other issues alone.
+    pub(crate) fn add_issue(
+        tx: &Transaction<'_>,
+        path: &std::path::Path,
+        photo_id: i64,
+        kind: IssueKind,
+        message: &str,
+        now: &str,
+    ) -> Result<()> {
+        tx.execute(
+            "INSERT INTO file_issues (root_id, path, photo_id, kind, severity, message, seen_at)
+             SELECT root_id, ?1, ?2, ?3, ?4, ?5, ?6 FROM photos WHERE id = ?2
+             ON CONFLICT (path, kind) DO UPDATE SET message = excluded.message, seen_at = excluded.seen_at",
+            params![paths::to_bytes(path), photo_id, kind.code(), kind.severity().as_str(), message, now],
+        )?;
+        Ok(())
+    }
+
     /// Forgets issues under a root for paths the latest complete walk no longer saw: the file is
     /// gone, so its problem is too. (Every path this scan wrote an issue for was seen by it.)
     pub(crate) fn prune_issues(

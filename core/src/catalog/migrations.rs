@@ -8,7 +8,10 @@ use rusqlite::Connection;
 use crate::error::{Error, ErrorKind, Result};
 
 /// The migrations in order; `MIGRATIONS[i]` takes the schema from version `i` to `i + 1`.
-pub(crate) const MIGRATIONS: &[(&str, &str)] = &[("init", include_str!("migrations/0001_init.sql"))];
+pub(crate) const MIGRATIONS: &[(&str, &str)] = &[
+    ("init", include_str!("migrations/0001_init.sql")),
+    ("faces", include_str!("migrations/0002_faces.sql")),
+];
 
 /// The schema version this build of Kindred writes.
 pub const SCHEMA_VERSION: u32 = MIGRATIONS.len() as u32;

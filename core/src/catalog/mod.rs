@@ -6,6 +6,7 @@
 
 mod issues;
 mod jobs;
+mod faces;
 mod migrations;
 mod photos;
 #[cfg(test)]
@@ -20,6 +21,8 @@ use crate::error::{Error, ErrorKind, Result};
 
 pub use issues::{FileIssue, IssueKind, Severity};
 pub use jobs::{JobRow, JobStatus};
+pub use faces::{FaceRow, NewFace};
+pub(crate) use faces::PhotoToAnalyze;
 pub use migrations::SCHEMA_VERSION;
 pub(crate) use photos::{KnownPhoto, PhotoRecord};
 pub use photos::{PhotoFilter, PhotoRow, PhotoStatus, Root, StatusCounts};

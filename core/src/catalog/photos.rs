@@ -275,14 +275,16 @@ impl Catalog {
         Ok(())
     }
 
+    /// One photo by id.
+    pub fn photo(&self, id: i64) -> Result<PhotoRow> {
+        self.photos_where(" AND p.id = ?", vec![id.into()], "")?
+            .pop()
+            .ok_or_else(|| Error::new(ErrorKind::NotFound, format!("there is no photo {id}")))
+    }
+
     /// Photos matching `filter`, newest first; photos with no date come last, by path.
     pub fn photos(&self, filter: &PhotoFilter) -> Result<Vec<PhotoRow>> {
-        let mut sql = String::from(
-            "SELECT p.id, p.path, r.path, p.size, p.content_hash, p.format, p.width, p.height, p.orientation,
-                    p.taken_at, p.taken_offset, p.gps_lat, p.gps_lon, p.camera_make, p.camera_model, p.status,
-                    (SELECT count(*) FROM file_issues i WHERE i.photo_id = p.id)
-             FROM photos p JOIN roots r ON r.id = p.root_id WHERE 1 = 1",
-        );
+        let mut sql = String::new();
         let mut args: Vec<rusqlite::types::Value> = Vec::new();
         if let Some(root) = &filter.root {
             let canonical = std::fs::canonicalize(root).unwrap_or_else(|_| root.clone());
@@ -314,12 +316,22 @@ impl Catalog {
             sql.push_str(" AND p.status = ?");
             args.push(status.as_str().to_string().into());
         }
-        sql.push_str(" ORDER BY p.taken_at IS NULL, p.taken_at DESC, p.path");
+        let mut order = String::from(" ORDER BY p.taken_at IS NULL, p.taken_at DESC, p.path");
         if let Some(limit) = filter.limit {
-            sql.push_str(&format!(" LIMIT {limit} OFFSET {}", filter.offset));
+            order.push_str(&format!(" LIMIT {limit} OFFSET {}", filter.offset));
         } else if filter.offset > 0 {
-            sql.push_str(&format!(" LIMIT -1 OFFSET {}", filter.offset));
+            order.push_str(&format!(" LIMIT -1 OFFSET {}", filter.offset));
         }
+        self.photos_where(&sql, args, &order)
+    }
+
+    fn photos_where(&self, conditions: &str, args: Vec<rusqlite::types::Value>, order: &str) -> Result<Vec<PhotoRow>> {
+        let sql = format!(
+            "SELECT p.id, p.path, r.path, p.size, p.content_hash, p.format, p.width, p.height, p.orientation,
+                    p.taken_at, p.taken_offset, p.gps_lat, p.gps_lon, p.camera_make, p.camera_model, p.status,
+                    (SELECT count(*) FROM file_issues i WHERE i.photo_id = p.id)
+             FROM photos p JOIN roots r ON r.id = p.root_id WHERE 1 = 1{conditions}{order}"
+        );
         let mut stmt = self.conn.prepare(&sql)?;
         let rows = stmt.query_map(rusqlite::params_from_iter(args), |r| {
             let lat: Option<f64> = r.get(11)?;

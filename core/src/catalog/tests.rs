@@ -90,3 +90,27 @@ fn a_running_job_of_a_live_process_is_left_alone() {
     let other = Catalog::open(&path).unwrap();
     assert_eq!(other.recent_jobs(1).unwrap()[0].status, JobStatus::Running);
 }
+
+#[test]
+fn an_older_library_is_backed_up_then_upgraded_with_its_data() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("lib.db");
+    {
+        let conn = rusqlite::Connection::open(&path).unwrap();
+        conn.execute_batch(migrations::MIGRATIONS[0].1).unwrap();
+        conn.pragma_update(None, "user_version", 1).unwrap();
+        conn.execute("INSERT INTO roots (path, added_at) VALUES (x'2f70', '2026-01-01T00:00:00Z')", []).unwrap();
+    }
+    let catalog = Catalog::open(&path).unwrap();
+    assert_eq!(catalog.schema_version().unwrap(), SCHEMA_VERSION);
+    assert_eq!(catalog.roots().unwrap().len(), 1, "data survives the upgrade");
+    let backups: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with("lib.db.v1-") && n.ends_with(".bak"))
+        .collect();
+    assert_eq!(backups.len(), 1, "one backup of the version-1 file");
+    let old = rusqlite::Connection::open(dir.path().join(&backups[0])).unwrap();
+    let version: u32 = old.query_row("PRAGMA user_version", [], |r| r.get(0)).unwrap();
+    assert_eq!(version, 1);
+}

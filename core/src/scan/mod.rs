@@ -22,6 +22,7 @@ use crate::error::{Error, ErrorKind, Result};
 use crate::events::{Event, EventSink};
 use crate::{paths, time};
 
+pub(crate) use probe::read_exif;
 use walk::WalkedFile;
 
 /// How many file results are committed together. Small enough that a kill loses little work,
