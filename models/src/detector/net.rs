@@ -1,0 +1,214 @@
+//! YuNet (2023mar) as a burn module, and its loader.
+
+use burn::module::Module;
+use burn::nn::conv::Conv2d;
+use burn::nn::pool::{MaxPool2d, MaxPool2dConfig};
+use burn::tensor::activation::relu;
+use burn::tensor::module::interpolate;
+use burn::tensor::ops::{InterpolateMode, InterpolateOptions};
+use burn::tensor::{Device, Tensor};
+
+use crate::ModelError;
+use crate::layers::ConvSpec;
+use crate::onnx::{Attr, Constants, Data};
+
+/// Channels of the merged head output, in this order: cls, obj, bbox (4), kps (10).
+pub(crate) const HEAD_CHANNELS: usize = 16;
+/// Strides of the three pyramid levels.
+pub(crate) const STRIDES: [usize; 3] = [8, 16, 32];
+
+/// YuNet's "DP" block: pointwise conv, depthwise 3×3 conv, ReLU (BatchNorm already folded
+/// into the weights of the file).
+#[derive(Module, Debug)]
+pub(crate) struct Dp {
+    pointwise: Conv2d,
+    depthwise: Conv2d,
+}
+
+impl Dp {
+    fn forward(&self, x: Tensor<4>) -> Tensor<4> {
+        relu(self.depthwise.forward(self.pointwise.forward(x)))
+    }
+}
+
+/// The four heads of one pyramid level, merged.
+///
+/// In the file each level has separate cls (64→1, then 3×3 1→1), obj (same), bbox
+/// (64→4, depthwise 3×3) and kps (64→10, depthwise 3×3) branches. Every second conv acts on
+/// each channel alone, so the four branches are exactly one 64→16 pointwise conv followed
+/// by one depthwise 3×3 conv over 16 channels: two convolutions per level instead of eight.
+#[derive(Module, Debug)]
+pub(crate) struct Head {
+    pointwise: Conv2d,
+    depthwise: Conv2d,
+}
+
+impl Head {
+    fn forward(&self, x: Tensor<4>) -> Tensor<4> {
+        self.depthwise.forward(self.pointwise.forward(x))
+    }
+}
+
+/// The YuNet network: input `[N, 3, H, W]` BGR 0-255 with H and W multiples of 32.
+#[derive(Module, Debug)]
+pub(crate) struct YuNet {
+    /// Conv 3×3 stride 2, 3→16, then ReLU.
+    stem: Conv2d,
+    /// model0.conv2, model1.conv1, model1.conv2, …, model5.conv2: eleven DP blocks.
+    backbone: Vec<Dp>,
+    /// neck.lateral_convs 0, 1, 2 (for strides 8, 16, 32).
+    lateral: Vec<Dp>,
+    /// One merged head per stride 8, 16, 32.
+    heads: Vec<Head>,
+    pool: MaxPool2d,
+}
+
+fn upsample2(x: Tensor<4>) -> Tensor<4> {
+    let [_, _, h, w] = x.dims();
+    // ONNX Resize nearest, asymmetric, floor at scale 2: output (i, j) reads (i/2, j/2),
+    // which is what burn's nearest mode computes.
+    interpolate(
+        x,
+        InterpolateOptions::new(InterpolateMode::Nearest).with_output_size([h * 2, w * 2]),
+    )
+}
+
+impl YuNet {
+    /// Raw head outputs of every level, concatenated: `[N, 16, L]` with
+    /// `L = Σ (H/s)·(W/s)` over strides 8, 16, 32 in that order, cells row-major. The cls and
+    /// obj channels are logits (the sigmoid is applied while decoding).
+    pub(crate) fn forward(&self, x: Tensor<4>) -> Tensor<3> {
+        let b = &self.backbone;
+        let x = relu(self.stem.forward(x));
+        let x = self.pool.forward(b[0].forward(x));
+        let x = b[2].forward(b[1].forward(x));
+        let x = self.pool.forward(b[4].forward(b[3].forward(x)));
+        let c3 = b[6].forward(b[5].forward(x));
+        let c4 = b[8].forward(b[7].forward(self.pool.forward(c3.clone())));
+        let c5 = b[10].forward(b[9].forward(self.pool.forward(c4.clone())));
+        let p5 = self.lateral[2].forward(c5);
+        let p4 = self.lateral[1].forward(c4 + upsample2(p5.clone()));
+        let p3 = self.lateral[0].forward(c3 + upsample2(p4.clone()));
+        let levels = [p3, p4, p5]
+            .into_iter()
+            .zip(&self.heads)
+            .map(|(p, head)| {
+                let out = head.forward(p);
+                let [n, c, h, w] = out.dims();
+                out.reshape([n, c, h * w])
+            })
+            .collect();
+        Tensor::cat(levels, 2)
+    }
+
+    /// Builds the network from the file's constants. Tensor names are the ONNX initializer
+    /// names (see `model-dumps/yunet_conv_table.txt` in the project notes).
+    pub(crate) fn load(c: &mut Constants, device: &Device) -> Result<YuNet, ModelError> {
+        // Depthwise convs and the stem were exported under numeric names, three apart:
+        // weight 420 + 3k, bias 421 + 3k, for the stem (k = 0) and then each DP block in
+        // graph order.
+        let numbered = |k: usize| ((420 + 3 * k).to_string(), (421 + 3 * k).to_string());
+        let stem_spec = ConvSpec::new(3, 16, 3).stride(2);
+        let (w, b) = numbered(0);
+        let stem = stem_spec.build(
+            c.take(&w, &stem_spec.weight_shape())?,
+            Some(c.take(&b, &[16])?),
+            device,
+        );
+
+        let mut dp = |prefix: &str, k: usize, c_in: usize, c_out: usize| -> Result<Dp, ModelError> {
+            let pw = ConvSpec::new(c_in, c_out, 1);
+            let dw = ConvSpec::depthwise(c_out);
+            let (dw_w, dw_b) = numbered(k);
+            Ok(Dp {
+                pointwise: pw.build(
+                    c.take(&format!("{prefix}.conv1.weight"), &pw.weight_shape())?,
+                    Some(c.take(&format!("{prefix}.conv1.bias"), &[c_out])?),
+                    device,
+                ),
+                depthwise: dw.build(
+                    c.take(&dw_w, &dw.weight_shape())?,
+                    Some(c.take(&dw_b, &[c_out])?),
+                    device,
+                ),
+            })
+        };
+        let backbone_blocks = [
+            ("backbone.model0.conv2", 16, 16),
+            ("backbone.model1.conv1", 16, 16),
+            ("backbone.model1.conv2", 16, 32),
+            ("backbone.model2.conv1", 32, 32),
+            ("backbone.model2.conv2", 32, 64),
+            ("backbone.model3.conv1", 64, 64),
+            ("backbone.model3.conv2", 64, 64),
+            ("backbone.model4.conv1", 64, 64),
+            ("backbone.model4.conv2", 64, 64),
+            ("backbone.model5.conv1", 64, 64),
+            ("backbone.model5.conv2", 64, 64),
+        ];
+        let mut k = 1;
+        let mut backbone = Vec::new();
+        for (prefix, c_in, c_out) in backbone_blocks {
+            backbone.push(dp(prefix, k, c_in, c_out)?);
+            k += 1;
+        }
+        // The graph runs the lateral convs from the top level down: 2, 1, 0.
+        let mut lateral = Vec::new();
+        for level in [2, 1, 0] {
+            lateral.push(dp(&format!("neck.lateral_convs.{level}"), k, 64, 64)?);
+            k += 1;
+        }
+        lateral.reverse();
+
+        let mut heads = Vec::new();
+        for level in 0..3 {
+            let mut pw_w = Vec::new();
+            let mut pw_b = Vec::new();
+            let mut dw_w = Vec::new();
+            let mut dw_b = Vec::new();
+            for (branch, ch) in [("cls", 1), ("obj", 1), ("bbox", 4), ("kps", 10)] {
+                let prefix = format!("bbox_head.multi_level_{branch}.{level}");
+                pw_w.extend(c.take(&format!("{prefix}.conv1.weight"), &[ch, 64, 1, 1])?);
+                pw_b.extend(c.take(&format!("{prefix}.conv1.bias"), &[ch])?);
+                dw_w.extend(c.take(&format!("{prefix}.conv2.weight"), &[ch, 1, 3, 3])?);
+                dw_b.extend(c.take(&format!("{prefix}.conv2.bias"), &[ch])?);
+            }
+            heads.push(Head {
+                pointwise: ConvSpec::new(64, HEAD_CHANNELS, 1).build(pw_w, Some(pw_b), device),
+                depthwise: ConvSpec::depthwise(HEAD_CHANNELS).build(dw_w, Some(dw_b), device),
+            });
+        }
+
+        check_structure(c)?;
+        Ok(YuNet {
+            stem,
+            backbone,
+            lateral,
+            heads,
+            pool: MaxPool2dConfig::new([2, 2]).with_strides([2, 2]).init(),
+        })
+    }
+}
+
+/// The graph's non-weight constants: the two `Resize` nodes must be nearest ×2, as
+/// [`upsample2`] hard-codes; the output `Reshape` shapes carry no information we use.
+fn check_structure(c: &mut Constants) -> Result<(), ModelError> {
+    c.check_inputs("Resize", |node, _, value| {
+        let mode_ok = matches!(node.attr("mode"), Some(Attr::Str(m)) if m == "nearest");
+        let scales_ok = match &value.data {
+            Data::F32(v) if v.is_empty() => true, // the empty `roi`
+            Data::F32(v) => v == &[1.0, 1.0, 2.0, 2.0],
+            _ => false,
+        };
+        if mode_ok && scales_ok {
+            Ok(())
+        } else {
+            Err(ModelError::bad_onnx(
+                "expected a nearest-neighbour ×2 upsampling",
+                node.location(),
+            ))
+        }
+    })?;
+    c.check_inputs("Reshape", |_, _, _| Ok(()))?;
+    Ok(())
+}

@@ -1,0 +1,109 @@
+//! The SFace face embedder.
+
+mod net;
+#[cfg(test)]
+mod tests;
+
+use burn::module::Module;
+use burn::tensor::{Device, Tensor, TensorData};
+use image::RgbImage;
+use image::imageops::FilterType;
+
+use crate::onnx::Constants;
+use crate::{ModelError, Runtime};
+use net::{INPUT_SIZE, SFace, SFaceInference};
+
+/// Length of an embedding.
+pub const EMBEDDING_DIM: usize = net::DIM;
+
+/// Faces per forward pass. Larger batches amortise per-layer overhead, but activations grow
+/// with the batch (about 3 MB per face in the widest layer).
+const BATCH: usize = 16;
+
+/// SFace: maps an aligned face crop to a 128-D unit vector; the cosine of two vectors
+/// measures how alike the faces are.
+#[derive(Debug)]
+pub struct Embedder {
+    net: SFaceInference,
+    device: Device,
+}
+
+impl Embedder {
+    /// Loads SFace from the bytes of `face_recognition_sface_2021dec_int8bq.onnx`.
+    ///
+    /// # Errors
+    ///
+    /// Malformed ONNX, a tensor missing, left over or of the wrong shape, or input scaling
+    /// constants other than SFace's.
+    pub fn from_onnx(bytes: &[u8], rt: &Runtime) -> Result<Embedder, ModelError> {
+        let mut constants = Constants::from_onnx(bytes)?;
+        let net = SFace::load(&mut constants, &rt.device)?;
+        constants.finish()?;
+        Ok(Embedder {
+            net: net.fuse().valid(),
+            device: rt.device.clone(),
+        })
+    }
+
+    /// Embeds aligned face crops (see [`align::align_face`](crate::align::align_face)):
+    /// one L2-normalised vector per face, in order.
+    ///
+    /// Crops should be 112×112 RGB; other sizes are resized bilinearly first, as OpenCV's
+    /// `blobFromImage` would.
+    pub fn embed(&self, faces: &[RgbImage]) -> Vec<[f32; EMBEDDING_DIM]> {
+        let mut out = Vec::with_capacity(faces.len());
+        for chunk in faces.chunks(BATCH) {
+            let input = Tensor::<4>::from_data(
+                TensorData::new(
+                    rgb_planes(chunk),
+                    [chunk.len(), 3, INPUT_SIZE, INPUT_SIZE],
+                ),
+                &self.device,
+            );
+            let raw = self
+                .net
+                .forward(input)
+                .into_data()
+                .into_vec::<f32>()
+                .expect("SFace output is f32");
+            out.extend(raw.chunks_exact(EMBEDDING_DIM).map(l2_normalised));
+        }
+        out
+    }
+}
+
+fn l2_normalised(v: &[f32]) -> [f32; EMBEDDING_DIM] {
+    let norm = v.iter().map(|x| x * x).sum::<f32>().sqrt();
+    let mut out = [0.0; EMBEDDING_DIM];
+    for (o, x) in out.iter_mut().zip(v) {
+        *o = if norm > 0.0 { x / norm } else { 0.0 };
+    }
+    out
+}
+
+/// The network input: per face, R, G and B planes scaled as the graph's own first two
+/// nodes do.
+fn rgb_planes(faces: &[RgbImage]) -> Vec<f32> {
+    const PLANE: usize = INPUT_SIZE * INPUT_SIZE;
+    let mut data = vec![0.0f32; faces.len() * 3 * PLANE];
+    for (face, dst) in faces.iter().zip(data.chunks_exact_mut(3 * PLANE)) {
+        let resized;
+        let face = if face.dimensions() == (INPUT_SIZE as u32, INPUT_SIZE as u32) {
+            face
+        } else {
+            resized = image::imageops::resize(
+                face,
+                INPUT_SIZE as u32,
+                INPUT_SIZE as u32,
+                FilterType::Triangle,
+            );
+            &resized
+        };
+        for (i, px) in face.as_raw().chunks_exact(3).enumerate() {
+            for (c, &v) in px.iter().enumerate() {
+                dst[c * PLANE + i] = SFace::normalise(v);
+            }
+        }
+    }
+    data
+}
