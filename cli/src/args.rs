@@ -84,6 +84,16 @@ pub(crate) enum Command {
         #[command(flatten)]
         device: DeviceArg,
     },
+    /// Measure Kindred on labeled photos: verification accuracy on same/different pairs
+    Eval {
+        /// The folder the paths of the CSV files are relative to
+        dir: PathBuf,
+        /// Pairs to verify: columns path1,path2,same (1 or 0)
+        #[arg(long, value_name = "CSV")]
+        pairs: PathBuf,
+        #[command(flatten)]
+        device: DeviceArg,
+    },
     /// Measure the face pipeline: photos per second, and faces per second for embedding alone
     Bench {
         /// Photos to measure on (a folder, searched recursively)

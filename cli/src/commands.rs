@@ -23,6 +23,7 @@ pub(crate) fn run(cli: Cli) -> anyhow::Result<u8> {
         }
         Command::Doctor { device } => return crate::faces::doctor(&path, device, cli.json),
         Command::Bench { photos, limit, on } => return crate::faces::bench(photos, *limit, on, cli.json),
+        Command::Eval { dir, pairs, device } => return crate::faces::eval(dir, pairs, device, cli.json),
         _ => {}
     }
     let mut library =
@@ -45,7 +46,7 @@ pub(crate) fn run(cli: Cli) -> anyhow::Result<u8> {
         Command::Issues => issues(&library, cli.json),
         Command::Faces { device } => crate::faces::find_faces(&mut library, &device, cli.json),
         Command::Photo { id } => crate::faces::photo(&library, id, cli.json),
-        Command::Compare { .. } | Command::Doctor { .. } | Command::Bench { .. } => {
+        Command::Compare { .. } | Command::Doctor { .. } | Command::Bench { .. } | Command::Eval { .. } => {
             unreachable!("handled before the library is opened")
         }
     }

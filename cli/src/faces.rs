@@ -267,7 +267,8 @@ pub(crate) fn bench(photos: &Path, limit: Option<usize>, on: &str, as_json: bool
     if as_json {
         output::json(&json!({ "photos_dir": photos.display().to_string(), "results": results }))?;
     } else {
-        let mut lines = vec![format!("{} from {}", plural(files.len() as u64, "photo", "photos"), photos.display())];
+        let mut lines =
+            vec![format!("{} from {}", plural(files.len() as u64, "photo", "photos"), photos.display())];
         for r in &results {
             lines.push(format!(
                 "  {:<4} {:<40} pipeline {:>7.2} photos/s ({} faces, {} unreadable)   embedding {:>7.1} faces/s",
@@ -281,5 +282,52 @@ pub(crate) fn bench(photos: &Path, limit: Option<usize>, on: &str, as_json: bool
         }
         output::lines(lines)?;
     }
+    Ok(exit::OK)
+}
+
+pub(crate) fn eval(dir: &Path, pairs: &Path, device: &DeviceArg, as_json: bool) -> anyhow::Result<u8> {
+    let engine = load_engine(device)?;
+    let started = Instant::now();
+    let report = kindred_core::eval::verification(&engine, dir, pairs, SAME_PERSON_COSINE)?;
+    if as_json {
+        output::json(&json!({
+            "device": device_json(&engine),
+            "verification": {
+                "pairs": report.pairs,
+                "same_pairs": report.same_pairs,
+                "photos_without_face": report.photos_without_face.iter().map(|p| p.display().to_string()).collect::<Vec<_>>(),
+                "threshold_even": report.even_to_odd.0,
+                "accuracy_odd": report.even_to_odd.1,
+                "threshold_odd": report.odd_to_even.0,
+                "accuracy_even": report.odd_to_even.1,
+                "held_out_accuracy": report.held_out_accuracy,
+                "default_threshold": report.accuracy_at_default.0,
+                "accuracy_at_default": report.accuracy_at_default.1,
+            },
+            "seconds": started.elapsed().as_secs_f64(),
+        }))?;
+        return Ok(exit::OK);
+    }
+    let mut lines = vec![
+        format!("Verification on {} ({} pairs, {} same):", pairs.display(), report.pairs, report.same_pairs),
+        format!(
+            "  held-out accuracy {:.2}% (threshold {:.3} from even rows: {:.2}% on odd; {:.3} from odd rows: {:.2}% on even)",
+            100.0 * report.held_out_accuracy,
+            report.even_to_odd.0,
+            100.0 * report.even_to_odd.1,
+            report.odd_to_even.0,
+            100.0 * report.odd_to_even.1
+        ),
+        format!(
+            "  at Kindred's threshold {:.3}: {:.2}%",
+            report.accuracy_at_default.0,
+            100.0 * report.accuracy_at_default.1
+        ),
+    ];
+    for p in &report.photos_without_face {
+        lines.push(format!("  no face found in {}", p.display()));
+    }
+    lines.push(format!("  ({:.1} s on {})", started.elapsed().as_secs_f64(), device_line(&engine)));
+    output::lines(lines)?;
     Ok(exit::OK)
 }

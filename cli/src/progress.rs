@@ -47,8 +47,10 @@ impl EventSink for TerminalProgress {
             }
             Event::FacesPlanned { photos } => {
                 bar.set_style(
-                    ProgressStyle::with_template("{bar:30} {pos}/{len} photos, {per_sec}, {eta} left  {wide_msg}")
-                        .unwrap_or_else(|_| ProgressStyle::default_bar()),
+                    ProgressStyle::with_template(
+                        "{bar:30} {pos}/{len} photos, {per_sec}, {eta} left  {wide_msg}",
+                    )
+                    .unwrap_or_else(|_| ProgressStyle::default_bar()),
                 );
                 bar.set_length(photos);
             }

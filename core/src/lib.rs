@@ -8,6 +8,7 @@
 mod cancel;
 pub mod catalog;
 mod error;
+pub mod eval;
 mod events;
 pub mod faces;
 pub mod imaging;
@@ -18,8 +19,8 @@ mod time;
 
 pub use cancel::CancelToken;
 pub use catalog::{
-    FaceRow, FileIssue, IssueKind, JobRow, JobStatus, PhotoFilter, PhotoRow, PhotoStatus, Root, SCHEMA_VERSION,
-    Severity, StatusCounts,
+    FaceRow, FileIssue, IssueKind, JobRow, JobStatus, PhotoFilter, PhotoRow, PhotoStatus, Root,
+    SCHEMA_VERSION, Severity, StatusCounts,
 };
 pub use error::{Error, ErrorKind, Result};
 pub use events::{Event, EventSink, NoProgress};

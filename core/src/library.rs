@@ -4,9 +4,9 @@ use std::path::{Path, PathBuf};
 
 use crate::cancel::CancelToken;
 use crate::catalog::{Catalog, FaceRow, FileIssue, JobRow, PhotoFilter, PhotoRow, Root, StatusCounts};
-use crate::faces::{self, FaceEngine, FacesSummary};
 use crate::error::{Error, ErrorKind, Result};
 use crate::events::EventSink;
+use crate::faces::{self, FaceEngine, FacesSummary};
 use crate::scan::{self, ScanOptions, ScanSummary};
 
 /// An open Kindred library.

@@ -78,12 +78,21 @@ fn an_unreadable_file_is_an_issue() {
     fs::set_permissions(&secret, fs::Permissions::from_mode(0o000)).unwrap();
 
     let library = dir.path().join("k.db");
-    let mut command = std::process::Command::new(KINDRED);
-    command.arg("--library").arg(&library).arg("--json").arg("scan").arg(&photos);
-    // Permissions do not bind root, so as root the scan runs as an ordinary user.
-    if is_root() {
+    // Permissions do not bind root, so as root the scan runs as an ordinary user, from a copy
+    // of the binary that user may execute (the build folder may sit in root's home).
+    let mut command = if is_root() {
+        let binary = dir.path().join("kindred");
+        if fs::hard_link(KINDRED, &binary).is_err() {
+            fs::copy(KINDRED, &binary).unwrap();
+        }
+        fs::set_permissions(&binary, fs::Permissions::from_mode(0o755)).unwrap();
+        let mut command = std::process::Command::new(binary);
         command.uid(65534).gid(65534).env("HOME", dir.path());
-    }
+        command
+    } else {
+        std::process::Command::new(KINDRED)
+    };
+    command.arg("--library").arg(&library).arg("--json").arg("scan").arg(&photos);
     let run = crate::util::run(command);
     assert_eq!(run.code, 3, "{}{}", run.stdout, run.stderr);
     let summary = run.json();

@@ -138,9 +138,9 @@ impl Catalog {
 
     /// The faces found in one photo, largest first.
     pub fn faces_of_photo(&self, photo_id: i64) -> Result<Vec<FaceRow>> {
-        let mut stmt = self
-            .conn
-            .prepare(&format!("SELECT {FACE_COLUMNS} FROM faces WHERE photo_id = ?1 ORDER BY w * h DESC, id"))?;
+        let mut stmt = self.conn.prepare(&format!(
+            "SELECT {FACE_COLUMNS} FROM faces WHERE photo_id = ?1 ORDER BY w * h DESC, id"
+        ))?;
         let rows = stmt.query_map([photo_id], face_from_row)?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }

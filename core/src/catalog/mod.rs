@@ -4,9 +4,9 @@
 //! a killed process and a power cut; every multi-row change is one transaction; the schema is
 //! migrated forward only, after a backup copy of the file is taken.
 
+mod faces;
 mod issues;
 mod jobs;
-mod faces;
 mod migrations;
 mod photos;
 #[cfg(test)]
@@ -19,10 +19,10 @@ use rusqlite::{Connection, OpenFlags};
 
 use crate::error::{Error, ErrorKind, Result};
 
+pub(crate) use faces::PhotoToAnalyze;
+pub use faces::{FaceRow, NewFace};
 pub use issues::{FileIssue, IssueKind, Severity};
 pub use jobs::{JobRow, JobStatus};
-pub use faces::{FaceRow, NewFace};
-pub(crate) use faces::PhotoToAnalyze;
 pub use migrations::SCHEMA_VERSION;
 pub(crate) use photos::{KnownPhoto, PhotoRecord};
 pub use photos::{PhotoFilter, PhotoRow, PhotoStatus, Root, StatusCounts};

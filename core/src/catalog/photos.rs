@@ -325,7 +325,12 @@ impl Catalog {
         self.photos_where(&sql, args, &order)
     }
 
-    fn photos_where(&self, conditions: &str, args: Vec<rusqlite::types::Value>, order: &str) -> Result<Vec<PhotoRow>> {
+    fn photos_where(
+        &self,
+        conditions: &str,
+        args: Vec<rusqlite::types::Value>,
+        order: &str,
+    ) -> Result<Vec<PhotoRow>> {
         let sql = format!(
             "SELECT p.id, p.path, r.path, p.size, p.content_hash, p.format, p.width, p.height, p.orientation,
                     p.taken_at, p.taken_offset, p.gps_lat, p.gps_lon, p.camera_make, p.camera_model, p.status,

@@ -99,7 +99,8 @@ fn an_older_library_is_backed_up_then_upgraded_with_its_data() {
         let conn = rusqlite::Connection::open(&path).unwrap();
         conn.execute_batch(migrations::MIGRATIONS[0].1).unwrap();
         conn.pragma_update(None, "user_version", 1).unwrap();
-        conn.execute("INSERT INTO roots (path, added_at) VALUES (x'2f70', '2026-01-01T00:00:00Z')", []).unwrap();
+        conn.execute("INSERT INTO roots (path, added_at) VALUES (x'2f70', '2026-01-01T00:00:00Z')", [])
+            .unwrap();
     }
     let catalog = Catalog::open(&path).unwrap();
     assert_eq!(catalog.schema_version().unwrap(), SCHEMA_VERSION);

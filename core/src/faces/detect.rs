@@ -119,7 +119,11 @@ fn tiled_pass(detector: &Detector, photo: &RgbImage, options: &DetectOptions) ->
     let refs: Vec<&RgbImage> = tiles.iter().collect();
     let mut found = Vec::new();
     for (chunk, chunk_origins) in refs.chunks(8).zip(origins.chunks(8)) {
-        for (dets, &(ox, oy)) in detector.detect_batch(chunk, options.score_threshold, options.nms_iou).into_iter().zip(chunk_origins) {
+        for (dets, &(ox, oy)) in detector
+            .detect_batch(chunk, options.score_threshold, options.nms_iou)
+            .into_iter()
+            .zip(chunk_origins)
+        {
             for d in dets {
                 // A face cut by a tile edge is found whole in the neighbouring tile.
                 let cut = (d.x < 2.0 && ox > 0.0)

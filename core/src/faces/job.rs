@@ -57,17 +57,27 @@ fn decode(photo: PhotoToAnalyze) -> std::result::Result<Decoded, Outcome> {
     let bytes = match std::fs::read(&photo.path) {
         Ok(bytes) => bytes,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            return Err(fail(photo, IssueKind::Vanished, "the file disappeared before its faces were found".into()));
+            return Err(fail(
+                photo,
+                IssueKind::Vanished,
+                "the file disappeared before its faces were found".into(),
+            ));
         }
         Err(e) => return Err(fail(photo, IssueKind::Unreadable, format!("cannot read the file: {e}"))),
     };
     let content_hash = blake3::hash(&bytes).to_hex().to_string();
     let Some(format) = Format::sniff(&bytes, None).filter(|f| f.is_decodable()) else {
-        return Err(fail(photo, IssueKind::NotAnImage, "the file is no longer an image Kindred can read".into()));
+        return Err(fail(
+            photo,
+            IssueKind::NotAnImage,
+            "the file is no longer an image Kindred can read".into(),
+        ));
     };
     match imaging::decode_oriented(&bytes, format, photo.orientation, MAX_PIXELS) {
         Ok(image) => Ok(Decoded { photo, content_hash, image: image.to_rgb8() }),
-        Err(e) => Err(fail(photo, IssueKind::Corrupt, format!("cannot decode the photo to find faces: {e:?}"))),
+        Err(e) => {
+            Err(fail(photo, IssueKind::Corrupt, format!("cannot decode the photo to find faces: {e:?}")))
+        }
     }
 }
 
@@ -153,7 +163,12 @@ fn analyze_all(
                     Outcome::Failed { photo, kind, message } => {
                         summary.failed += 1;
                         Catalog::add_issue(&tx, &photo.path, photo.id, kind, &message, &now)?;
-                        sink.event(Event::FacesProgress { done, total, faces: summary.faces, path: photo.path });
+                        sink.event(Event::FacesProgress {
+                            done,
+                            total,
+                            faces: summary.faces,
+                            path: photo.path,
+                        });
                     }
                 }
             }
@@ -177,7 +192,10 @@ fn analyze_photos(engine: &FaceEngine, photos: Vec<PhotoToAnalyze>) -> Vec<Outco
 /// The face job's own pipeline on files outside any library (for `compare` and `bench`):
 /// the faces of each file, or why it could not be read. Files are taken in chunks as the job
 /// takes them, so timings of this measure the job.
-pub(crate) fn analyze_files(engine: &FaceEngine, files: &[std::path::PathBuf]) -> Vec<std::result::Result<Vec<super::FoundFace>, String>> {
+pub(crate) fn analyze_files(
+    engine: &FaceEngine,
+    files: &[std::path::PathBuf],
+) -> Vec<std::result::Result<Vec<super::FoundFace>, String>> {
     let chunk_size = (2 * rayon::current_num_threads()).max(4);
     let mut results = Vec::with_capacity(files.len());
     for chunk in files.chunks(chunk_size) {
@@ -185,7 +203,8 @@ pub(crate) fn analyze_files(engine: &FaceEngine, files: &[std::path::PathBuf]) -
             .iter()
             .enumerate()
             .map(|(i, path)| {
-                let orientation = std::fs::read(path).map(|b| crate::scan::read_exif(&b).orientation).unwrap_or(1);
+                let orientation =
+                    std::fs::read(path).map(|b| crate::scan::read_exif(&b).orientation).unwrap_or(1);
                 PhotoToAnalyze { id: i as i64, path: path.clone(), orientation }
             })
             .collect();

@@ -151,15 +151,16 @@ impl FaceEngine {
             Device::Gpu => DevicePreference::Gpu,
             Device::Cpu => DevicePreference::Cpu,
         };
-        let runtime = Runtime::new(preference).map_err(|e| model_error("cannot open the compute device", e))?;
+        let runtime =
+            Runtime::new(preference).map_err(|e| model_error("cannot open the compute device", e))?;
         let yunet = weights::verify(models_dir.join(weights::YUNET_FILE))
             .map_err(|e| model_error("cannot use the face detector weights", e))?;
         let sface = weights::verify(models_dir.join(weights::SFACE_FILE))
             .map_err(|e| model_error("cannot use the face embedder weights", e))?;
-        let detector =
-            Detector::from_onnx(&yunet, &runtime).map_err(|e| model_error("cannot load the face detector", e))?;
-        let embedder =
-            Embedder::from_onnx(&sface, &runtime).map_err(|e| model_error("cannot load the face embedder", e))?;
+        let detector = Detector::from_onnx(&yunet, &runtime)
+            .map_err(|e| model_error("cannot load the face detector", e))?;
+        let embedder = Embedder::from_onnx(&sface, &runtime)
+            .map_err(|e| model_error("cannot load the face embedder", e))?;
         Ok(FaceEngine { runtime, detector, embedder, options: DetectOptions::default() })
     }
 
@@ -170,7 +171,8 @@ impl FaceEngine {
     /// Every face in an oriented photo, with its embedding.
     pub fn analyze(&self, photo: &RgbImage) -> Vec<FoundFace> {
         let detections = detect::find_faces(&self.detector, photo, &self.options);
-        let crops: Vec<RgbImage> = detections.iter().map(|d| align::align_face(photo, &d.landmarks)).collect();
+        let crops: Vec<RgbImage> =
+            detections.iter().map(|d| align::align_face(photo, &d.landmarks)).collect();
         let embeddings = self.embed_crops(&crops);
         detections
             .into_iter()

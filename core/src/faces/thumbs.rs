@@ -28,14 +28,17 @@ fn path_for(cache_dir: &Path, face_id: i64) -> PathBuf {
     cache_dir.join("faces").join(format!("{face_id}.jpg"))
 }
 
-/// Writes a thumbnail atomically (temporary file, then rename), so a reader never sees half.
+/// Writes a thumbnail atomically (temporary file in the same folder, then rename), so a reader
+/// never sees half of one.
 pub(crate) fn save(cache_dir: &Path, face_id: i64, thumbnail: &RgbImage) -> std::io::Result<PathBuf> {
     let path = path_for(cache_dir, face_id);
     let dir = path.parent().unwrap_or(cache_dir);
     std::fs::create_dir_all(dir)?;
-    let tmp = dir.join(format!(".{face_id}.jpg.tmp"));
-    thumbnail.save_with_format(&tmp, image::ImageFormat::Jpeg).map_err(std::io::Error::other)?;
-    std::fs::rename(&tmp, &path)?;
+    let mut tmp = tempfile::Builder::new().prefix(".thumb").tempfile_in(dir)?;
+    thumbnail
+        .write_to(&mut std::io::BufWriter::new(tmp.as_file_mut()), image::ImageFormat::Jpeg)
+        .map_err(std::io::Error::other)?;
+    tmp.persist(&path).map_err(|e| e.error)?;
     Ok(path)
 }
 
@@ -48,8 +51,9 @@ pub(crate) fn face_thumbnail(catalog: &Catalog, cache_dir: &Path, face_id: i64) 
     let face = catalog.face(face_id)?;
     let photo = catalog.photo(face.photo_id)?;
     let bytes = std::fs::read(&photo.path).map_err(|e| Error::io(&photo.path, "cannot read photo", e))?;
-    let format = Format::sniff(&bytes, None)
-        .ok_or_else(|| Error::new(ErrorKind::Io, format!("{} is no longer an image", photo.path.display())))?;
+    let format = Format::sniff(&bytes, None).ok_or_else(|| {
+        Error::new(ErrorKind::Io, format!("{} is no longer an image", photo.path.display()))
+    })?;
     let image = imaging::decode_oriented(&bytes, format, photo.orientation, 250_000_000)
         .map_err(|e| Error::new(ErrorKind::Io, format!("cannot decode {}: {e:?}", photo.path.display())))?
         .to_rgb8();
