@@ -10,7 +10,7 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use image::imageops::FilterType;
-use kindred_models::{DevicePreference, Detector, Embedder, Runtime, align, weights};
+use kindred_models::{Detector, DevicePreference, Embedder, Runtime, align, weights};
 
 /// Runs `f` repeatedly for about `budget` after one warm-up call; returns calls per second.
 fn rate(budget: Duration, mut f: impl FnMut()) -> f64 {
@@ -52,7 +52,10 @@ fn main() {
         &rt,
     )
     .expect("SFace loads");
-    println!("load both networks: {:.0} ms", t.elapsed().as_secs_f64() * 1e3);
+    println!(
+        "load both networks: {:.0} ms",
+        t.elapsed().as_secs_f64() * 1e3
+    );
 
     let photo = image::open(root.join("../assets/photos/solvay-1927.jpg"))
         .expect("sample photo")
@@ -82,7 +85,9 @@ fn main() {
         .map(|f| align::align_face(&img, &f.landmarks))
         .collect();
     // The embedder's cost does not depend on the content: any crop will do.
-    crops.resize_with(32, || image::imageops::resize(&img, 112, 112, FilterType::Triangle));
+    crops.resize_with(32, || {
+        image::imageops::resize(&img, 112, 112, FilterType::Triangle)
+    });
     let r = rate(budget, || {
         for f in &faces {
             align::align_face(&img, &f.landmarks);

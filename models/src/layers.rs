@@ -4,9 +4,9 @@
 //! would first fill every parameter with random values only for us to overwrite them.
 
 use burn::module::Param;
+use burn::module::RunningState;
 use burn::nn::conv::Conv2d;
 use burn::nn::{BatchNorm, Linear, PRelu, PaddingConfig2d};
-use burn::module::RunningState;
 use burn::tensor::{Device, Tensor, TensorData};
 
 /// A 1-D parameter.
@@ -51,12 +51,22 @@ impl ConvSpec {
 
     /// OIHW weight shape.
     pub(crate) fn weight_shape(&self) -> [usize; 4] {
-        [self.c_out, self.c_in / self.groups, self.kernel, self.kernel]
+        [
+            self.c_out,
+            self.c_in / self.groups,
+            self.kernel,
+            self.kernel,
+        ]
     }
 
     /// Builds the layer. Padding is symmetric `kernel / 2`, as in every conv of both
     /// networks (explicit `pads` in the ONNX files).
-    pub(crate) fn build(&self, weight: Vec<f32>, bias: Option<Vec<f32>>, device: &Device) -> Conv2d {
+    pub(crate) fn build(
+        &self,
+        weight: Vec<f32>,
+        bias: Option<Vec<f32>>,
+        device: &Device,
+    ) -> Conv2d {
         let pad = self.kernel / 2;
         Conv2d {
             weight: Param::from_data(TensorData::new(weight, self.weight_shape()), device),
@@ -113,7 +123,13 @@ pub(crate) fn prelu(alpha: Vec<f32>, device: &Device) -> PRelu {
 }
 
 /// A linear layer from a weight stored `[in, out]` (burn's layout).
-pub(crate) fn linear(weight: Vec<f32>, d_in: usize, d_out: usize, bias: Vec<f32>, device: &Device) -> Linear {
+pub(crate) fn linear(
+    weight: Vec<f32>,
+    d_in: usize,
+    d_out: usize,
+    bias: Vec<f32>,
+    device: &Device,
+) -> Linear {
     Linear {
         weight: Param::from_data(TensorData::new(weight, [d_in, d_out]), device),
         bias: Some(param1(bias, device)),

@@ -78,7 +78,9 @@ impl Runtime {
     pub fn new(pref: DevicePreference) -> Result<Runtime, ModelError> {
         match pref {
             DevicePreference::Cpu => Ok(Runtime::cpu()),
-            DevicePreference::Auto => Ok(open_first(&HARDWARE_KINDS).unwrap_or_else(|_| Runtime::cpu())),
+            DevicePreference::Auto => {
+                Ok(open_first(&HARDWARE_KINDS).unwrap_or_else(|_| Runtime::cpu()))
+            }
             DevicePreference::Gpu => {
                 let mut kinds = HARDWARE_KINDS.to_vec();
                 kinds.push(DeviceKind::Cpu);
@@ -120,7 +122,9 @@ fn open_first(kinds: &[DeviceKind]) -> Result<Runtime, String> {
 
 fn open_wgpu(kind: DeviceKind) -> Result<Runtime, String> {
     let key = format!("{kind:?}");
-    let mut opened = OPENED.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    let mut opened = OPENED
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
     if let Some((_, result)) = opened.iter().find(|(k, _)| *k == key) {
         return result.clone();
     }

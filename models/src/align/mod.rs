@@ -76,7 +76,11 @@ fn umeyama(src: &[[f32; 2]; 5], dst: &[[f32; 2]; 5], dst_mean: [f32; 2]) -> Affi
     };
     let total_var = var(0) + var(1);
     let (cos, sin) = if q > 0.0 { (e / q, h / q) } else { (1.0, 0.0) };
-    let scale = if total_var > 0.0 { 2.0 * q / total_var } else { 0.0 };
+    let scale = if total_var > 0.0 {
+        2.0 * q / total_var
+    } else {
+        0.0
+    };
     let (m0, m1) = (f64::from(src_mean[0]), f64::from(src_mean[1]));
     let ts = [cos * m0 - sin * m1, sin * m0 + cos * m1];
     [
@@ -101,12 +105,7 @@ pub fn alignment_transform(landmarks: &[[f32; 2]; 5]) -> Affine {
 /// Cuts the 112×112 crop SFace expects: the similarity transform from `landmarks` (pixels
 /// of `image`, in detector order) to [`TEMPLATE`], then a bilinear warp with black borders.
 pub fn align_face(image: &RgbImage, landmarks: &[[f32; 2]; 5]) -> RgbImage {
-    warp_affine(
-        image,
-        &alignment_transform(landmarks),
-        CROP_SIZE,
-        CROP_SIZE,
-    )
+    warp_affine(image, &alignment_transform(landmarks), CROP_SIZE, CROP_SIZE)
 }
 
 /// `cv::warpAffine(src, dst, m, (width, height), INTER_LINEAR, BORDER_CONSTANT, 0)`:
@@ -124,7 +123,8 @@ pub fn warp_affine(image: &RgbImage, m: &Affine, width: u32, height: u32) -> Rgb
     const ROUND_DELTA: i32 = (1 << AB_BITS) / TAB / 2;
     // cv::saturate_cast<int>(double): round half to even, clamp.
     fn round(v: f64) -> i32 {
-        v.round_ties_even().clamp(f64::from(i32::MIN), f64::from(i32::MAX)) as i32
+        v.round_ties_even()
+            .clamp(f64::from(i32::MIN), f64::from(i32::MAX)) as i32
     }
     let inv = invert(m);
     let (sw, sh) = (image.width() as i64, image.height() as i64);

@@ -28,7 +28,13 @@ fn recovers_a_known_similarity_exactly() {
         [scale * angle.cos(), -scale * angle.sin(), tx],
         [scale * angle.sin(), scale * angle.cos(), ty],
     ];
-    let src = [[10.0, 20.0], [60.0, 22.0], [35.0, 50.0], [15.0, 75.0], [58.0, 73.0]];
+    let src = [
+        [10.0, 20.0],
+        [60.0, 22.0],
+        [35.0, 50.0],
+        [15.0, 75.0],
+        [58.0, 73.0],
+    ];
     let dst = src.map(|p| {
         let q = apply(&truth, p);
         [q[0] as f32, q[1] as f32]
@@ -48,7 +54,13 @@ fn recovers_a_known_similarity_exactly() {
 fn never_reflects() {
     // dst is src mirrored left-right: the best similarity cannot mirror, so its
     // determinant stays positive.
-    let src = [[10.0, 20.0], [60.0, 22.0], [35.0, 50.0], [15.0, 75.0], [58.0, 73.0]];
+    let src = [
+        [10.0, 20.0],
+        [60.0, 22.0],
+        [35.0, 50.0],
+        [15.0, 75.0],
+        [58.0, 73.0],
+    ];
     let dst = src.map(|p| [100.0 - p[0], p[1]]);
     let m = similarity_transform(&src, &dst);
     let det = m[0][0] * m[1][1] - m[0][1] * m[1][0];

@@ -41,7 +41,11 @@ fn sigmoid(x: f32) -> f32 {
 /// `((k[2n] + c)·s, (k[2n+1] + r)·s)`.
 pub(crate) fn decode(out: &[f32], levels: &[Level], score_threshold: f32) -> Vec<Detection> {
     let total: usize = levels.iter().map(Level::cells).sum();
-    assert_eq!(out.len(), 16 * total, "head output does not match the levels");
+    assert_eq!(
+        out.len(),
+        16 * total,
+        "head output does not match the levels"
+    );
     let channel = |ch: usize, idx: usize| out[ch * total + idx];
     let mut faces = Vec::new();
     let mut offset = 0;

@@ -86,7 +86,11 @@ impl Detector {
         nms_iou: f32,
     ) -> Vec<Vec<Detection>> {
         let width = images.iter().map(|i| i.width() as usize).max().unwrap_or(0);
-        let height = images.iter().map(|i| i.height() as usize).max().unwrap_or(0);
+        let height = images
+            .iter()
+            .map(|i| i.height() as usize)
+            .max()
+            .unwrap_or(0);
         if width == 0 || height == 0 {
             return vec![Vec::new(); images.len()];
         }
@@ -100,7 +104,7 @@ impl Detector {
             .net
             .forward(input)
             .into_data()
-            .into_vec::<f32>()
+            .try_into_vec::<f32>()
             .expect("YuNet output is f32");
         let per_image = HEAD_CHANNELS * levels.iter().map(Level::cells).sum::<usize>();
         out.chunks_exact(per_image)

@@ -116,23 +116,24 @@ impl YuNet {
             device,
         );
 
-        let mut dp = |prefix: &str, k: usize, c_in: usize, c_out: usize| -> Result<Dp, ModelError> {
-            let pw = ConvSpec::new(c_in, c_out, 1);
-            let dw = ConvSpec::depthwise(c_out);
-            let (dw_w, dw_b) = numbered(k);
-            Ok(Dp {
-                pointwise: pw.build(
-                    c.take(&format!("{prefix}.conv1.weight"), &pw.weight_shape())?,
-                    Some(c.take(&format!("{prefix}.conv1.bias"), &[c_out])?),
-                    device,
-                ),
-                depthwise: dw.build(
-                    c.take(&dw_w, &dw.weight_shape())?,
-                    Some(c.take(&dw_b, &[c_out])?),
-                    device,
-                ),
-            })
-        };
+        let mut dp =
+            |prefix: &str, k: usize, c_in: usize, c_out: usize| -> Result<Dp, ModelError> {
+                let pw = ConvSpec::new(c_in, c_out, 1);
+                let dw = ConvSpec::depthwise(c_out);
+                let (dw_w, dw_b) = numbered(k);
+                Ok(Dp {
+                    pointwise: pw.build(
+                        c.take(&format!("{prefix}.conv1.weight"), &pw.weight_shape())?,
+                        Some(c.take(&format!("{prefix}.conv1.bias"), &[c_out])?),
+                        device,
+                    ),
+                    depthwise: dw.build(
+                        c.take(&dw_w, &dw.weight_shape())?,
+                        Some(c.take(&dw_b, &[c_out])?),
+                        device,
+                    ),
+                })
+            };
         let backbone_blocks = [
             ("backbone.model0.conv2", 16, 16),
             ("backbone.model1.conv1", 16, 16),

@@ -54,17 +54,14 @@ impl Embedder {
         let mut out = Vec::with_capacity(faces.len());
         for chunk in faces.chunks(BATCH) {
             let input = Tensor::<4>::from_data(
-                TensorData::new(
-                    rgb_planes(chunk),
-                    [chunk.len(), 3, INPUT_SIZE, INPUT_SIZE],
-                ),
+                TensorData::new(rgb_planes(chunk), [chunk.len(), 3, INPUT_SIZE, INPUT_SIZE]),
                 &self.device,
             );
             let raw = self
                 .net
                 .forward(input)
                 .into_data()
-                .into_vec::<f32>()
+                .try_into_vec::<f32>()
                 .expect("SFace output is f32");
             out.extend(raw.chunks_exact(EMBEDDING_DIM).map(l2_normalised));
         }

@@ -98,7 +98,10 @@ const BLOCKS: [(usize, usize, usize); 13] = [
 ];
 
 impl SFace {
-    #[cfg_attr(not(test), allow(dead_code, reason = "the fine-tune trains this module"))]
+    #[cfg_attr(
+        not(test),
+        allow(dead_code, reason = "the fine-tune trains this module")
+    )]
     pub(crate) fn forward(&self, x: Tensor<4>) -> Tensor<2> {
         let mut x = self.conv1.forward(x);
         for block in &self.blocks {
@@ -116,9 +119,8 @@ impl SFace {
         // bn1 precedes the flatten: channel c scales inputs c·49 … c·49 + 48 of the
         // linear layer. y = (x⊙a + b)·W + bias = x·(diag(a)·W) + (b·W + bias).
         let (a, b) = bn_affine(&self.bn1);
-        let per_input = |t: Tensor<1>| -> Tensor<1> {
-            t.reshape([1024, 1]).expand([1024, 49]).reshape([FLAT])
-        };
+        let per_input =
+            |t: Tensor<1>| -> Tensor<1> { t.reshape([1024, 1]).expand([1024, 49]).reshape([FLAT]) };
         let (a, b) = (per_input(a), per_input(b));
         let w = self.fc.weight.val();
         let bias = self.fc.bias.as_ref().map(|p| p.val());
@@ -145,7 +147,11 @@ impl SFace {
     /// `model-dumps/sface_graph.txt` of the project notes).
     pub(crate) fn load(c: &mut Constants, device: &Device) -> Result<SFace, ModelError> {
         let epsilons = batchnorm_epsilons(c);
-        let mut bn = |c: &mut Constants, prefix: &str, ch: usize, default_eps: f64| -> Result<BnWeights, ModelError> {
+        let bn = |c: &mut Constants,
+                  prefix: &str,
+                  ch: usize,
+                  default_eps: f64|
+         -> Result<BnWeights, ModelError> {
             Ok(BnWeights {
                 gamma: c.take(&format!("{prefix}_gamma"), &[ch])?,
                 beta: c.take(&format!("{prefix}_beta"), &[ch])?,
@@ -157,24 +163,33 @@ impl SFace {
                     .unwrap_or(default_eps),
             })
         };
-        let mut layer = |c: &mut Constants, name: &str, spec: ConvSpec| -> Result<ConvBnPrelu, ModelError> {
-            let ch = spec.c_out;
-            let conv = spec.build(
-                c.take(&format!("{name}_conv2d_weight"), &spec.weight_shape())?,
-                None,
-                device,
-            );
-            let bn = bn(c, &format!("{name}_batchnorm"), ch, 1e-3)?.build(device);
-            let act = prelu(c.take(&format!("{name}_relu_gamma"), &[ch, 1, 1])?, device);
-            Ok(ConvBnPrelu { conv, bn, act })
-        };
+        let layer =
+            |c: &mut Constants, name: &str, spec: ConvSpec| -> Result<ConvBnPrelu, ModelError> {
+                let ch = spec.c_out;
+                let conv = spec.build(
+                    c.take(&format!("{name}_conv2d_weight"), &spec.weight_shape())?,
+                    None,
+                    device,
+                );
+                let bn = bn(c, &format!("{name}_batchnorm"), ch, 1e-3)?.build(device);
+                let act = prelu(c.take(&format!("{name}_relu_gamma"), &[ch, 1, 1])?, device);
+                Ok(ConvBnPrelu { conv, bn, act })
+            };
 
         let conv1 = layer(c, "conv_1", ConvSpec::new(3, 32, 3))?;
         let mut blocks = Vec::new();
         for (i, (stride, c_in, c_out)) in BLOCKS.into_iter().enumerate() {
             let n = i + 2;
-            blocks.push(layer(c, &format!("conv_{n}_dw"), ConvSpec::depthwise(c_in).stride(stride))?);
-            blocks.push(layer(c, &format!("conv_{n}"), ConvSpec::new(c_in, c_out, 1))?);
+            blocks.push(layer(
+                c,
+                &format!("conv_{n}_dw"),
+                ConvSpec::depthwise(c_in).stride(stride),
+            )?);
+            blocks.push(layer(
+                c,
+                &format!("conv_{n}"),
+                ConvSpec::new(c_in, c_out, 1),
+            )?);
         }
         let bn1 = bn(c, "bn1", 1024, 2e-5)?.build(device);
         // ONNX Gemm with transB stores W as [out, in]; burn's Linear wants [in, out].

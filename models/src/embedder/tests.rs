@@ -18,7 +18,11 @@ fn random_sface() -> &'static (Vec<u8>, Builder) {
 fn face(seed: u32) -> RgbImage {
     RgbImage::from_fn(112, 112, |x, y| {
         let v = (x * 13 + y * 7 + seed * 29) ^ (x * y / 5);
-        Rgb([(v % 256) as u8, ((v / 2 + 40) % 256) as u8, ((v * 3) % 256) as u8])
+        Rgb([
+            (v % 256) as u8,
+            ((v / 2 + 40) % 256) as u8,
+            ((v * 3) % 256) as u8,
+        ])
     })
 }
 
@@ -58,8 +62,8 @@ fn folding_batchnorm_keeps_the_function() {
     let fused = net.fuse().forward(input);
     assert_eq!(plain.dims(), [2, EMBEDDING_DIM]);
     assert_eq!(fused.dims(), [2, EMBEDDING_DIM]);
-    let plain = plain.into_data().into_vec::<f32>().unwrap();
-    let fused = fused.into_data().into_vec::<f32>().unwrap();
+    let plain = plain.into_data().try_into_vec::<f32>().unwrap();
+    let fused = fused.into_data().try_into_vec::<f32>().unwrap();
     let scale = plain.iter().fold(0f32, |m, v| m.max(v.abs()));
     for (p, f) in plain.iter().zip(&fused) {
         assert!((p - f).abs() <= 1e-4 * scale, "{p} vs {f}");
@@ -101,7 +105,10 @@ fn wrong_input_scaling_is_rejected() {
     b.w.tensor("scalar_op3", &[1], DataW::F32Raw(vec![1.0]));
     b.w.node("Sub", "second_sub", &["m", "scalar_op3"], &["n"], &[]);
     let err = Embedder::from_onnx(&b.w.finish(), &Runtime::cpu()).unwrap_err();
-    assert!(err.to_string().contains("input scaling constant 127.5"), "{err}");
+    assert!(
+        err.to_string().contains("input scaling constant 127.5"),
+        "{err}"
+    );
 }
 
 #[test]

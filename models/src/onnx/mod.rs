@@ -57,7 +57,6 @@ pub(crate) struct TensorValue {
 pub(crate) enum Attr {
     Int(i64),
     Float(f32),
-    Ints(Vec<i64>),
     Str(String),
     Tensor(TensorValue),
     Other,
@@ -168,7 +167,10 @@ fn parse_tensor(buf: &[u8]) -> Result<(String, TensorValue), ModelError> {
     }
     let dims = dims_raw
         .iter()
-        .map(|&d| usize::try_from(d as i64).map_err(|_| ModelError::bad_onnx("negative dimension", location())))
+        .map(|&d| {
+            usize::try_from(d as i64)
+                .map_err(|_| ModelError::bad_onnx("negative dimension", location()))
+        })
         .collect::<Result<Vec<_>, _>>()?;
     let count = dims
         .iter()
@@ -179,7 +181,11 @@ fn parse_tensor(buf: &[u8]) -> Result<(String, TensorValue), ModelError> {
             Some(bytes) => {
                 if bytes.len() != count * 4 {
                     return Err(ModelError::bad_onnx(
-                        format!("raw_data has {} bytes, dims {dims:?} need {}", bytes.len(), count * 4),
+                        format!(
+                            "raw_data has {} bytes, dims {dims:?} need {}",
+                            bytes.len(),
+                            count * 4
+                        ),
                         location(),
                     ));
                 }
@@ -201,7 +207,11 @@ fn parse_tensor(buf: &[u8]) -> Result<(String, TensorValue), ModelError> {
             Some(bytes) => {
                 if bytes.len() != count * 8 {
                     return Err(ModelError::bad_onnx(
-                        format!("raw_data has {} bytes, dims {dims:?} need {}", bytes.len(), count * 8),
+                        format!(
+                            "raw_data has {} bytes, dims {dims:?} need {}",
+                            bytes.len(),
+                            count * 8
+                        ),
                         location(),
                     ));
                 }
@@ -216,7 +226,7 @@ fn parse_tensor(buf: &[u8]) -> Result<(String, TensorValue), ModelError> {
         },
         other => {
             return Err(ModelError::UnsupportedDtype {
-                name,
+                name: name.clone(),
                 dtype: dtype_name(other),
             });
         }
@@ -234,20 +244,19 @@ fn parse_attribute(buf: &[u8]) -> Result<(String, Attr), ModelError> {
     let mut fields = Fields::new(buf, "AttributeProto");
     let mut name = String::new();
     let mut attr = Attr::Other;
-    let mut ints = Vec::new();
     while let Some((field, value)) = fields.next_field()? {
         match (field, value) {
             (1, v) => name = proto::string(v, "AttributeProto.name")?,
             (2, Value::Fixed32(bits)) => attr = Attr::Float(f32::from_bits(bits)),
             (3, Value::Varint(v)) => attr = Attr::Int(v as i64),
-            (4, v) => attr = Attr::Str(String::from_utf8_lossy(proto::bytes(v, "AttributeProto.s")?).into_owned()),
+            (4, v) => {
+                attr = Attr::Str(
+                    String::from_utf8_lossy(proto::bytes(v, "AttributeProto.s")?).into_owned(),
+                )
+            }
             (5, v) => attr = Attr::Tensor(parse_tensor(proto::bytes(v, "AttributeProto.t")?)?.1),
-            (8, v) => proto::push_varints(v, &mut ints, "AttributeProto.ints")?,
             _ => {}
         }
-    }
-    if !ints.is_empty() {
-        attr = Attr::Ints(ints.into_iter().map(|v| v as i64).collect());
     }
     Ok((name, attr))
 }
@@ -267,9 +276,10 @@ fn parse_node(buf: &[u8]) -> Result<Node, ModelError> {
             2 => node.outputs.push(proto::string(value, "NodeProto.output")?),
             3 => node.name = proto::string(value, "NodeProto.name")?,
             4 => node.op_type = proto::string(value, "NodeProto.op_type")?,
-            5 => node
-                .attrs
-                .push(parse_attribute(proto::bytes(value, "NodeProto.attribute")?)?),
+            5 => node.attrs.push(parse_attribute(proto::bytes(
+                value,
+                "NodeProto.attribute",
+            )?)?),
             _ => {}
         }
     }
@@ -287,9 +297,10 @@ fn parse_graph(buf: &[u8]) -> Result<Graph, ModelError> {
             1 => graph
                 .nodes
                 .push(parse_node(proto::bytes(value, "GraphProto.node")?)?),
-            5 => graph
-                .initializers
-                .push(parse_tensor(proto::bytes(value, "GraphProto.initializer")?)?),
+            5 => graph.initializers.push(parse_tensor(proto::bytes(
+                value,
+                "GraphProto.initializer",
+            )?)?),
             // Inputs (11) are skipped: SFace lists every weight as a dangling graph input.
             _ => {}
         }
@@ -402,7 +413,11 @@ fn dequantize(
 }
 
 /// `Reshape` on constants, with ONNX's `0` (copy the input dimension) and `-1` (infer).
-fn reshape(node: &Node, data: &TensorValue, shape: &TensorValue) -> Result<TensorValue, ModelError> {
+fn reshape(
+    node: &Node,
+    data: &TensorValue,
+    shape: &TensorValue,
+) -> Result<TensorValue, ModelError> {
     let Data::I64(target) = &shape.data else {
         return Err(ModelError::bad_onnx("shape is not int64", node.location()));
     };
@@ -430,7 +445,7 @@ fn reshape(node: &Node, data: &TensorValue, shape: &TensorValue) -> Result<Tenso
     }
     let known: usize = dims.iter().product();
     if let Some(i) = infer {
-        if known == 0 || count % known != 0 {
+        if known == 0 || !count.is_multiple_of(known) {
             return Err(ModelError::bad_onnx(
                 format!("cannot infer -1 in {target:?} for {count} elements"),
                 node.location(),
@@ -488,7 +503,7 @@ impl Constants {
                 .collect();
             let folded = match (node.op_type.as_str(), inputs.as_deref()) {
                 ("DequantizeLinear", Some([q, s])) => Some(dequantize(&node, q, s, None)?),
-                ("DequantizeLinear", Some([q, s, z])) => Some(dequantize(&node, q, s, Some(z))?),
+                ("DequantizeLinear", Some([q, s, z])) => Some(dequantize(&node, q, s, Some(*z))?),
                 ("Reshape", Some([d, s])) => Some(reshape(&node, d, s)?),
                 ("Constant", Some([])) => match node.attr("value") {
                     Some(Attr::Tensor(t)) => Some(t.clone()),

@@ -8,7 +8,8 @@ use crate::ModelError;
 #[derive(Debug, Clone, Copy)]
 pub(crate) enum Value<'a> {
     Varint(u64),
-    Fixed64(u64),
+    /// Read but never needed by our graphs (doubles, fixed64 integers).
+    Fixed64,
     Bytes(&'a [u8]),
     Fixed32(u32),
 }
@@ -66,8 +67,8 @@ impl<'a> Fields<'a> {
         let value = match key & 7 {
             0 => Value::Varint(self.varint()?),
             1 => {
-                let b = self.take(8)?;
-                Value::Fixed64(u64::from_le_bytes(b.try_into().expect("8 bytes")))
+                self.take(8)?;
+                Value::Fixed64
             }
             2 => {
                 let len = self.varint()?;
@@ -97,7 +98,10 @@ pub(crate) fn string(value: Value<'_>, what: &str) -> Result<String, ModelError>
 pub(crate) fn bytes<'a>(value: Value<'a>, what: &str) -> Result<&'a [u8], ModelError> {
     match value {
         Value::Bytes(b) => Ok(b),
-        _ => Err(ModelError::bad_onnx("expected a length-delimited field", what)),
+        _ => Err(ModelError::bad_onnx(
+            "expected a length-delimited field",
+            what,
+        )),
     }
 }
 

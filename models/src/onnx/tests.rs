@@ -27,7 +27,11 @@ fn reads_raw_packed_and_folds_block_int8() {
 fn dequantizes_blocks_by_hand() {
     // q [2, 5], block 2 → 3 blocks per row; zero points and scales differ per block.
     let mut w = OnnxWriter::new();
-    w.tensor("w_quantized", &[2, 5], DataW::I8(vec![1, 2, 3, 4, 5, -1, -2, -3, -4, -5]));
+    w.tensor(
+        "w_quantized",
+        &[2, 5],
+        DataW::I8(vec![1, 2, 3, 4, 5, -1, -2, -3, -4, -5]),
+    );
     w.tensor(
         "w_scales",
         &[2, 3],
@@ -49,11 +53,8 @@ fn dequantizes_blocks_by_hand() {
         1.0,  // (3-1)*0.5
         1.5,  // (4-1)*0.5
         10.0, // (5-0)*2
-        -0.25,
-        -0.5,
-        -2.0, // (-3+1)*1
-        -3.0,
-        -70.0, // (-5-2)*10
+        -0.25, -0.5, -2.0, // (-3+1)*1
+        -3.0, -70.0, // (-5-2)*10
     ];
     assert_eq!(got, want);
     c.finish().unwrap();
@@ -160,7 +161,10 @@ fn unsupported_dtype_is_named() {
     let mut m = vec![0x3a, g.len() as u8];
     m.extend_from_slice(&g);
     let err = Constants::from_onnx(&m).err().unwrap();
-    assert_eq!(err.to_string(), "tensor h has unsupported data type float16");
+    assert_eq!(
+        err.to_string(),
+        "tensor h has unsupported data type float16"
+    );
 }
 
 #[test]

@@ -33,8 +33,8 @@ fn varint_field(out: &mut Vec<u8>, field: u32, v: u64) {
 #[derive(Debug, Clone)]
 pub(crate) enum AttrW {
     Int(i64),
+    Float(f32),
     Str(&'static str),
-    Ints(Vec<i64>),
 }
 
 /// Tensor payload for [`OnnxWriter::tensor`].
@@ -125,15 +125,14 @@ impl OnnxWriter {
                     varint_field(&mut a, 3, *v as u64);
                     varint_field(&mut a, 20, 2);
                 }
+                AttrW::Float(v) => {
+                    key(&mut a, 2, 5);
+                    a.extend_from_slice(&v.to_le_bytes());
+                    varint_field(&mut a, 20, 1);
+                }
                 AttrW::Str(s) => {
                     bytes_field(&mut a, 4, s.as_bytes());
                     varint_field(&mut a, 20, 3);
-                }
-                AttrW::Ints(v) => {
-                    for x in v {
-                        varint_field(&mut a, 8, *x as u64);
-                    }
-                    varint_field(&mut a, 20, 7);
                 }
             }
             bytes_field(&mut n, 5, &a);
@@ -206,7 +205,10 @@ impl OnnxWriter {
             &format!("{name}_quantized_node"),
             &[&quantized, &scales_name, &zero_name],
             &[&dq],
-            &[("block_size", AttrW::Int(block as i64)), ("axis", AttrW::Int(axis))],
+            &[
+                ("block_size", AttrW::Int(block as i64)),
+                ("axis", AttrW::Int(axis)),
+            ],
         );
         // The exporter records the shape of every quantised tensor, reshaped or not.
         let shape_name = format!("{name}_shape");
@@ -241,7 +243,9 @@ pub(crate) struct Lcg(u64);
 
 impl Lcg {
     pub(crate) fn new(seed: u64) -> Self {
-        Lcg(seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407))
+        Lcg(seed
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407))
     }
 
     pub(crate) fn next_u32(&mut self) -> u32 {

@@ -45,12 +45,20 @@ fn floats(v: &Value) -> Vec<f32> {
     v.as_array()
         .unwrap_or_else(|| panic!("expected an array, got {v}"))
         .iter()
-        .map(|x| x.as_f64().unwrap_or_else(|| panic!("expected a number, got {x}")) as f32)
+        .map(|x| {
+            x.as_f64()
+                .unwrap_or_else(|| panic!("expected a number, got {x}")) as f32
+        })
         .collect()
 }
 
 fn points(v: &Value) -> [[f32; 2]; 5] {
-    let pts: Vec<Vec<f32>> = v.as_array().expect("landmarks").iter().map(floats).collect();
+    let pts: Vec<Vec<f32>> = v
+        .as_array()
+        .expect("landmarks")
+        .iter()
+        .map(floats)
+        .collect();
     assert_eq!(pts.len(), 5, "five landmarks");
     std::array::from_fn(|i| [pts[i][0], pts[i][1]])
 }
@@ -122,6 +130,29 @@ fn iou(a: [f32; 4], d: &Detection) -> f32 {
     inter / (a[2] * a[3] + d.w * d.h - inter)
 }
 
+/// The worst agreement seen in one case, for the log.
+struct Worst {
+    iou: f32,
+    landmark_px: f32,
+    score: f32,
+    cos_their_crop: f32,
+    cos_our_crop: f32,
+    crop_diff: f32,
+}
+
+impl Default for Worst {
+    fn default() -> Self {
+        Worst {
+            iou: 1.0,
+            landmark_px: 0.0,
+            score: 0.0,
+            cos_their_crop: 1.0,
+            cos_our_crop: 1.0,
+            crop_diff: 0.0,
+        }
+    }
+}
+
 struct Tolerance {
     iou: f32,
     landmark_px: f32,
@@ -155,6 +186,7 @@ fn check_golden(test: &str, rt: &Runtime, tol: &Tolerance) {
         // not lost to a rounding difference.
         let found = detector.detect(&input, (min_score - 0.1).max(0.05), 0.3);
 
+        let mut worst = Worst::default();
         let mut opencv_crops = Vec::new();
         let mut our_crops = Vec::new();
         let photo = case.photo.as_deref().map(open_oriented);
@@ -164,6 +196,8 @@ fn check_golden(test: &str, rt: &Runtime, tol: &Tolerance) {
                 .max_by(|a, b| iou(face.bbox, a).total_cmp(&iou(face.bbox, b)))
                 .unwrap_or_else(|| panic!("{} face {i}: nothing detected", case.name));
             let overlap = iou(face.bbox, best);
+            worst.iou = worst.iou.min(overlap);
+            worst.score = worst.score.max((face.score - best.score).abs());
             assert!(
                 overlap >= tol.iou,
                 "{} face {i}: best IoU {overlap}\nreference {face:?}\nours {best:?}",
@@ -171,6 +205,7 @@ fn check_golden(test: &str, rt: &Runtime, tol: &Tolerance) {
             );
             for (n, (r, o)) in face.landmarks.iter().zip(&best.landmarks).enumerate() {
                 let dist = ((r[0] - o[0]).powi(2) + (r[1] - o[1]).powi(2)).sqrt();
+                worst.landmark_px = worst.landmark_px.max(dist);
                 assert!(
                     dist <= tol.landmark_px,
                     "{} face {i} landmark {n}: {dist} px off ({r:?} vs {o:?})",
@@ -205,6 +240,7 @@ fn check_golden(test: &str, rt: &Runtime, tol: &Tolerance) {
         let images: Vec<RgbImage> = opencv_crops.iter().map(|(_, c)| c.clone()).collect();
         for ((i, _), v) in opencv_crops.iter().zip(embedder.embed(&images)) {
             let c = cosine(&v, &case.faces[*i].embedding);
+            worst.cos_their_crop = worst.cos_their_crop.min(c);
             assert!(
                 c >= tol.cosine,
                 "{} face {i}: embedding of OpenCV's crop, cosine {c}",
@@ -218,6 +254,8 @@ fn check_golden(test: &str, rt: &Runtime, tol: &Tolerance) {
                 .iter()
                 .find(|(j, _)| j == i)
                 .map(|(_, theirs)| mean_abs_diff(crop, theirs));
+            worst.cos_our_crop = worst.cos_our_crop.min(c);
+            worst.crop_diff = worst.crop_diff.max(diff.unwrap_or(0.0));
             assert!(
                 c >= tol.cosine,
                 "{} face {i}: embedding of our crop, cosine {c} (mean pixel difference to \
@@ -226,10 +264,17 @@ fn check_golden(test: &str, rt: &Runtime, tol: &Tolerance) {
             );
         }
         eprintln!(
-            "{}: {} reference faces matched, {} of our crops checked",
+            "{}: {} faces; worst: IoU {:.4}, landmark {:.3} px, score ±{:.4}, cosine {:.6} \
+             (OpenCV's crop) / {:.6} (our crop, {} checked), crop pixel difference {:.3}",
             case.name,
             case.faces.len(),
-            our_crops.len()
+            worst.iou,
+            worst.landmark_px,
+            worst.score,
+            worst.cos_their_crop,
+            worst.cos_our_crop,
+            our_crops.len(),
+            worst.crop_diff,
         );
     }
     eprintln!("{test}: {faces_checked} faces in {} cases", cases.len());

@@ -31,7 +31,10 @@ fn gpu_preference_opens_wgpu_or_says_why_not() {
             assert_eq!(Runtime::new(DevicePreference::Gpu).unwrap().info(), info);
         }
         Err(e @ ModelError::NoGpuAdapter { .. }) => {
-            assert!(e.to_string().starts_with("no GPU adapter could be opened"), "{e}");
+            assert!(
+                e.to_string().starts_with("no GPU adapter could be opened"),
+                "{e}"
+            );
         }
         Err(other) => panic!("unexpected error {other}"),
     }
@@ -45,7 +48,8 @@ fn wgpu_agrees_with_cpu() {
         eprintln!("wgpu_agrees_with_cpu: set KINDRED_GPU_TESTS=1 to run");
         return;
     }
-    let gpu = Runtime::new(DevicePreference::Gpu).expect("KINDRED_GPU_TESTS=1 needs a wgpu adapter");
+    let gpu =
+        Runtime::new(DevicePreference::Gpu).expect("KINDRED_GPU_TESTS=1 needs a wgpu adapter");
     eprintln!("wgpu adapter: {:?}", gpu.info());
     let Some((det_gpu, emb_gpu)) = support::networks("wgpu_agrees_with_cpu", &gpu) else {
         return;
@@ -60,7 +64,10 @@ fn wgpu_agrees_with_cpu() {
     assert_eq!(a.len(), b.len(), "cpu {a:?}\ngpu {b:?}");
     for (x, y) in a.iter().zip(&b) {
         assert!((x.score - y.score).abs() < 1e-3, "{x:?} vs {y:?}");
-        assert!((x.x - y.x).abs() < 0.1 && (x.y - y.y).abs() < 0.1, "{x:?} vs {y:?}");
+        assert!(
+            (x.x - y.x).abs() < 0.1 && (x.y - y.y).abs() < 0.1,
+            "{x:?} vs {y:?}"
+        );
     }
     let crops: Vec<_> = a
         .iter()
