@@ -1,1 +1,33 @@
-//! Kindred core.
+//! Kindred's engine, free of any GUI or IPC: the catalog, the scanner and (as they land) the
+//! face pipeline and people. The desktop app and the `kindred` CLI are thin front ends over
+//! [`Library`].
+//!
+//! The core never prints. Long jobs report through an [`EventSink`] and stop when their
+//! [`CancelToken`] is cancelled; per-file problems are recorded, never fatal.
+
+mod cancel;
+pub mod catalog;
+mod error;
+pub mod eval;
+mod events;
+pub mod faces;
+pub mod imaging;
+mod library;
+mod paths;
+pub mod scan;
+mod time;
+
+pub use cancel::CancelToken;
+pub use catalog::{
+    FaceRow, FileIssue, IssueKind, JobRow, JobStatus, PhotoFilter, PhotoRow, PhotoStatus, Root,
+    SCHEMA_VERSION, Severity, StatusCounts,
+};
+pub use error::{Error, ErrorKind, Result};
+pub use events::{Event, EventSink, NoProgress};
+pub use faces::{DetectOptions, Device, DeviceReport, FaceEngine, FacesSummary, FoundFace};
+pub use library::Library;
+pub use scan::{ScanOptions, ScanSummary};
+pub use time::parse_date;
+
+#[cfg(any(test, feature = "test-support"))]
+pub mod testing;

@@ -1,0 +1,333 @@
+//! The face commands: faces, photo, compare, doctor, bench.
+
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use anyhow::{Context, bail};
+use kindred_core::faces::{self, FaceEngine, SAME_PERSON_COSINE};
+use kindred_core::{Device, Library};
+use serde_json::json;
+
+use crate::args::DeviceArg;
+use crate::exit;
+use crate::output::{self, count, plural};
+use crate::progress::TerminalProgress;
+
+fn load_engine(device: &DeviceArg) -> anyhow::Result<FaceEngine> {
+    let device = Device::parse(&device.device).unwrap_or_default();
+    let dir = faces::locate_models()?;
+    Ok(FaceEngine::load(&dir, device)?)
+}
+
+fn device_json(engine: &FaceEngine) -> serde_json::Value {
+    let d = engine.device();
+    json!({"kind": d.kind, "backend": d.backend, "adapter": d.adapter, "driver": d.driver})
+}
+
+fn device_line(engine: &FaceEngine) -> String {
+    let d = engine.device();
+    format!("{} ({}, {})", d.kind, d.backend, d.adapter)
+}
+
+pub(crate) fn find_faces(library: &mut Library, device: &DeviceArg, as_json: bool) -> anyhow::Result<u8> {
+    let engine = load_engine(device)?;
+    let cancel = crate::commands::cancel_on_ctrl_c();
+    let progress = TerminalProgress::new(as_json);
+    let summary = library.find_faces(&engine, &progress, &cancel);
+    progress.finish();
+    let summary = summary?;
+    if as_json {
+        output::json(&json!({
+            "outcome": if summary.cancelled { "cancelled" } else { "completed" },
+            "device": device_json(&engine),
+            "to_analyze": summary.to_analyze,
+            "analyzed": summary.analyzed,
+            "faces": summary.faces,
+            "photos_with_faces": summary.photos_with_faces,
+            "failed": summary.failed,
+            "seconds": summary.elapsed.as_secs_f64(),
+        }))?;
+    } else {
+        let rate = summary.analyzed as f64 / summary.elapsed.as_secs_f64().max(1e-9);
+        output::lines([
+            format!(
+                "Faces {}: {} in {} ({:.1} s, {rate:.1} photos/s on {}).",
+                if summary.cancelled { "cancelled" } else { "completed" },
+                plural(summary.faces, "face", "faces"),
+                plural(summary.photos_with_faces, "photo", "photos"),
+                summary.elapsed.as_secs_f64(),
+                device_line(&engine)
+            ),
+            format!(
+                "  {} analysed, {} without a face, {} could not be read.",
+                count(summary.analyzed),
+                count(summary.analyzed - summary.photos_with_faces),
+                count(summary.failed)
+            ),
+        ])?;
+    }
+    Ok(if summary.cancelled {
+        exit::CANCELLED
+    } else if summary.failed > 0 {
+        exit::WITH_ISSUES
+    } else {
+        exit::OK
+    })
+}
+
+pub(crate) fn photo(library: &Library, id: i64, as_json: bool) -> anyhow::Result<u8> {
+    let photo = library.photo(id)?;
+    let faces = library.faces_of_photo(id)?;
+    if as_json {
+        let mut value = crate::commands::photo_json(&photo);
+        value["faces"] = faces
+            .iter()
+            .map(|f| {
+                json!({
+                    "id": f.id, "x": f.x, "y": f.y, "w": f.w, "h": f.h, "score": f.score,
+                    "landmarks": f.landmarks, "model": f.model,
+                })
+            })
+            .collect();
+        output::json(&value)?;
+        return Ok(exit::OK);
+    }
+    let mut lines = vec![format!("{}  ({})", photo.path.display(), photo.status.as_str())];
+    if let Some(taken) = &photo.taken_at {
+        lines.push(format!("  taken {taken}{}", photo.taken_offset.as_deref().unwrap_or("")));
+    }
+    lines.push(format!("  {}", plural(faces.len() as u64, "face", "faces")));
+    for f in &faces {
+        lines.push(format!(
+            "    face {}: {:.0}×{:.0} at ({:.0}, {:.0}), score {:.2}",
+            f.id, f.w, f.h, f.x, f.y, f.score
+        ));
+    }
+    output::lines(lines)?;
+    Ok(exit::OK)
+}
+
+pub(crate) fn compare(
+    first: &Path,
+    second: &Path,
+    threshold: Option<f32>,
+    device: &DeviceArg,
+    as_json: bool,
+) -> anyhow::Result<u8> {
+    let engine = load_engine(device)?;
+    let threshold = threshold.unwrap_or(SAME_PERSON_COSINE);
+    let files = [first.to_path_buf(), second.to_path_buf()];
+    let mut embeddings = Vec::new();
+    for (file, result) in files.iter().zip(engine.analyze_files(&files)) {
+        let found = result.map_err(anyhow::Error::msg)?;
+        let main = found
+            .into_iter()
+            .max_by(|a, b| (a.w * a.h).total_cmp(&(b.w * b.h)))
+            .with_context(|| format!("no face found in {}", file.display()))?;
+        embeddings.push(main.embedding);
+    }
+    let cosine = faces::cosine(&embeddings[0], &embeddings[1]);
+    let distance = (2.0 - 2.0 * cosine).max(0.0).sqrt();
+    let same = cosine >= threshold;
+    if as_json {
+        output::json(&json!({
+            "cosine": cosine, "distance": distance, "threshold": threshold, "same_person": same,
+            "device": device_json(&engine),
+        }))?;
+    } else {
+        output::lines([format!(
+            "{}: cosine similarity {cosine:.3} (distance {distance:.3}; same person at ≥ {threshold:.3})",
+            if same { "Same person" } else { "Different people" }
+        )])?;
+    }
+    Ok(exit::OK)
+}
+
+pub(crate) fn doctor(library_path: &Path, device: &DeviceArg, as_json: bool) -> anyhow::Result<u8> {
+    let models = faces::locate_models();
+    let engine = models.as_ref().map_err(|e| anyhow::anyhow!("{e}")).and_then(|_| load_engine(device));
+    let library = Library::open(library_path);
+    if as_json {
+        output::json(&json!({
+            "models_dir": models.as_ref().ok().map(|d| d.display().to_string()),
+            "models": match &engine { Ok(_) => json!("ok"), Err(e) => json!(format!("{e:#}")) },
+            "device": engine.as_ref().ok().map(device_json),
+            "library": library_path.display().to_string(),
+            "library_status": match &library { Ok(_) => json!("ok"), Err(e) => json!(e.to_string()) },
+        }))?;
+    } else {
+        let mut lines = Vec::new();
+        match &engine {
+            Ok(engine) => {
+                lines.push(format!("device:  {}", device_line(engine)));
+                if !engine.device().driver.is_empty() {
+                    lines.push(format!("driver:  {}", engine.device().driver));
+                }
+                lines.push(format!(
+                    "models:  ok ({}, sha256 verified)",
+                    models.as_ref().map(|d| d.display().to_string()).unwrap_or_default()
+                ));
+            }
+            Err(e) => lines.push(format!("models:  NOT USABLE: {e:#}")),
+        }
+        match &library {
+            Ok(l) => lines.push(format!(
+                "library: ok ({}, schema {})",
+                library_path.display(),
+                l.catalog().schema_version().unwrap_or(0)
+            )),
+            Err(e) => lines.push(format!("library: NOT USABLE: {e}")),
+        }
+        output::lines(lines)?;
+    }
+    Ok(if engine.is_ok() && library.is_ok() { exit::OK } else { exit::ERROR })
+}
+
+fn image_files(dir: &Path, limit: Option<usize>) -> anyhow::Result<Vec<PathBuf>> {
+    let mut files = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        let mut entries: Vec<PathBuf> = std::fs::read_dir(&d)
+            .with_context(|| format!("cannot list {}", d.display()))?
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .collect();
+        entries.sort();
+        for path in entries.into_iter().rev() {
+            if path.is_dir() {
+                stack.push(path);
+            } else if kindred_core::imaging::Format::from_extension(
+                &path.extension().and_then(|e| e.to_str()).unwrap_or("").to_ascii_lowercase(),
+            )
+            .is_some_and(|f| f.is_decodable())
+            {
+                files.push(path);
+            }
+        }
+    }
+    files.sort();
+    if let Some(limit) = limit {
+        files.truncate(limit);
+    }
+    Ok(files)
+}
+
+pub(crate) fn bench(photos: &Path, limit: Option<usize>, on: &str, as_json: bool) -> anyhow::Result<u8> {
+    let files = image_files(photos, limit)?;
+    if files.is_empty() {
+        bail!("no photos under {}", photos.display());
+    }
+    // Read every file once so the page cache holds them: the bench measures the pipeline,
+    // not the disk.
+    for f in &files {
+        std::fs::read(f).with_context(|| format!("cannot read {}", f.display()))?;
+    }
+    let devices: &[&str] = match on {
+        "cpu" => &["cpu"],
+        "gpu" => &["gpu"],
+        _ => &["cpu", "gpu"],
+    };
+    let mut results = Vec::new();
+    for &device in devices {
+        let engine = match load_engine(&DeviceArg { device: device.into() }) {
+            Ok(engine) => engine,
+            Err(e) if on == "both" => {
+                eprintln!("kindred bench: skipping {device}: {e:#}");
+                continue;
+            }
+            Err(e) => return Err(e),
+        };
+        // One untimed photo first: kernels are compiled and memory allocated on first use.
+        let _ = engine.analyze_files(&files[..1]);
+        let started = Instant::now();
+        let analyzed = engine.analyze_files(&files);
+        let pipeline_s = started.elapsed().as_secs_f64();
+        let faces: usize = analyzed.iter().filter_map(|r| r.as_ref().ok()).map(Vec::len).sum();
+        let failed = analyzed.iter().filter(|r| r.is_err()).count();
+
+        // Embedding alone, on the crops of the faces just found, in the job's batch size.
+        let crops = engine.aligned_crops(&files, 512);
+        let _ = engine.embed_crops(&crops[..crops.len().min(4)]);
+        let started = Instant::now();
+        for batch in crops.chunks(16) {
+            engine.embed_crops(batch);
+        }
+        let embed_s = started.elapsed().as_secs_f64();
+        results.push(json!({
+            "device": device_json(&engine),
+            "photos": files.len(),
+            "failed": failed,
+            "faces": faces,
+            "pipeline_seconds": pipeline_s,
+            "photos_per_second": files.len() as f64 / pipeline_s,
+            "embedded_faces": crops.len(),
+            "embed_seconds": embed_s,
+            "faces_per_second": crops.len() as f64 / embed_s.max(1e-9),
+        }));
+    }
+    if as_json {
+        output::json(&json!({ "photos_dir": photos.display().to_string(), "results": results }))?;
+    } else {
+        let mut lines =
+            vec![format!("{} from {}", plural(files.len() as u64, "photo", "photos"), photos.display())];
+        for r in &results {
+            lines.push(format!(
+                "  {:<4} {:<40} pipeline {:>7.2} photos/s ({} faces, {} unreadable)   embedding {:>7.1} faces/s",
+                r["device"]["kind"].as_str().unwrap_or(""),
+                format!("{} {}", r["device"]["backend"].as_str().unwrap_or(""), r["device"]["adapter"].as_str().unwrap_or("")),
+                r["photos_per_second"].as_f64().unwrap_or(0.0),
+                r["faces"],
+                r["failed"],
+                r["faces_per_second"].as_f64().unwrap_or(0.0),
+            ));
+        }
+        output::lines(lines)?;
+    }
+    Ok(exit::OK)
+}
+
+pub(crate) fn eval(dir: &Path, pairs: &Path, device: &DeviceArg, as_json: bool) -> anyhow::Result<u8> {
+    let engine = load_engine(device)?;
+    let started = Instant::now();
+    let report = kindred_core::eval::verification(&engine, dir, pairs, SAME_PERSON_COSINE)?;
+    if as_json {
+        output::json(&json!({
+            "device": device_json(&engine),
+            "verification": {
+                "pairs": report.pairs,
+                "same_pairs": report.same_pairs,
+                "photos_without_face": report.photos_without_face.iter().map(|p| p.display().to_string()).collect::<Vec<_>>(),
+                "threshold_even": report.even_to_odd.0,
+                "accuracy_odd": report.even_to_odd.1,
+                "threshold_odd": report.odd_to_even.0,
+                "accuracy_even": report.odd_to_even.1,
+                "held_out_accuracy": report.held_out_accuracy,
+                "default_threshold": report.accuracy_at_default.0,
+                "accuracy_at_default": report.accuracy_at_default.1,
+            },
+            "seconds": started.elapsed().as_secs_f64(),
+        }))?;
+        return Ok(exit::OK);
+    }
+    let mut lines = vec![
+        format!("Verification on {} ({} pairs, {} same):", pairs.display(), report.pairs, report.same_pairs),
+        format!(
+            "  held-out accuracy {:.2}% (threshold {:.3} from even rows: {:.2}% on odd; {:.3} from odd rows: {:.2}% on even)",
+            100.0 * report.held_out_accuracy,
+            report.even_to_odd.0,
+            100.0 * report.even_to_odd.1,
+            report.odd_to_even.0,
+            100.0 * report.odd_to_even.1
+        ),
+        format!(
+            "  at Kindred's threshold {:.3}: {:.2}%",
+            report.accuracy_at_default.0,
+            100.0 * report.accuracy_at_default.1
+        ),
+    ];
+    for p in &report.photos_without_face {
+        lines.push(format!("  no face found in {}", p.display()));
+    }
+    lines.push(format!("  ({:.1} s on {})", started.elapsed().as_secs_f64(), device_line(&engine)));
+    output::lines(lines)?;
+    Ok(exit::OK)
+}

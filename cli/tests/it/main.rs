@@ -1,0 +1,5 @@
+//! The `kindred` binary, run as a user would: real processes, real library files, real photos.
+
+mod crash;
+mod scan;
+mod util;

@@ -1,0 +1,395 @@
+//! Roots and photos: what the scanner writes and the listings read.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use rusqlite::{OptionalExtension, Transaction, params};
+
+use super::Catalog;
+use crate::error::{Error, ErrorKind, Result};
+use crate::paths;
+
+/// What a photo row says about its file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum PhotoStatus {
+    /// Decoded fine.
+    Ok,
+    /// An image format Kindred recognises but cannot decode yet (HEIC, AVIF, camera RAW, JPEG XL).
+    Unsupported,
+    /// Looks like an image but could not be read or decoded; see its file issue.
+    Broken,
+    /// Not found at its path by the last scan. Kept, with everything attached to it.
+    Missing,
+}
+
+impl PhotoStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PhotoStatus::Ok => "ok",
+            PhotoStatus::Unsupported => "unsupported",
+            PhotoStatus::Broken => "broken",
+            PhotoStatus::Missing => "missing",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<PhotoStatus> {
+        Some(match text {
+            "ok" => PhotoStatus::Ok,
+            "unsupported" => PhotoStatus::Unsupported,
+            "broken" => PhotoStatus::Broken,
+            "missing" => PhotoStatus::Missing,
+            _ => return None,
+        })
+    }
+}
+
+/// A folder the user asked Kindred to watch.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Root {
+    pub id: i64,
+    pub path: PathBuf,
+    pub added_at: String,
+    pub last_scan_at: Option<String>,
+    pub photo_count: u64,
+}
+
+/// Everything the scanner learned about one file.
+#[derive(Debug, Clone)]
+pub(crate) struct PhotoRecord {
+    pub(crate) root_id: i64,
+    pub(crate) path: PathBuf,
+    pub(crate) size: u64,
+    pub(crate) mtime_ns: i64,
+    pub(crate) content_hash: Option<String>,
+    pub(crate) format: &'static str,
+    pub(crate) width: Option<u32>,
+    pub(crate) height: Option<u32>,
+    pub(crate) orientation: u8,
+    pub(crate) taken_at: Option<String>,
+    pub(crate) taken_offset: Option<String>,
+    pub(crate) gps: Option<(f64, f64)>,
+    pub(crate) camera_make: Option<String>,
+    pub(crate) camera_model: Option<String>,
+    pub(crate) status: PhotoStatus,
+}
+
+/// The little the scanner needs to know to decide whether a file changed.
+#[derive(Debug, Clone)]
+pub(crate) struct KnownPhoto {
+    pub(crate) id: i64,
+    pub(crate) size: u64,
+    pub(crate) mtime_ns: i64,
+    pub(crate) status: PhotoStatus,
+    pub(crate) content_hash: Option<String>,
+}
+
+/// One photo as listings show it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PhotoRow {
+    pub id: i64,
+    pub path: PathBuf,
+    pub root: PathBuf,
+    pub size: u64,
+    pub content_hash: Option<String>,
+    pub format: String,
+    pub width: Option<u32>,
+    pub height: Option<u32>,
+    pub orientation: u8,
+    pub taken_at: Option<String>,
+    pub taken_offset: Option<String>,
+    pub gps: Option<(f64, f64)>,
+    pub camera_make: Option<String>,
+    pub camera_model: Option<String>,
+    pub status: PhotoStatus,
+    pub issue_count: u64,
+}
+
+/// Which photos a listing shows. Dates are `YYYY-MM-DD`, inclusive, compared with the local
+/// time the photo was taken; a date filter leaves out photos with no known date.
+#[derive(Debug, Clone, Default)]
+pub struct PhotoFilter {
+    pub root: Option<PathBuf>,
+    pub from: Option<String>,
+    pub to: Option<String>,
+    pub has_issues: bool,
+    pub status: Option<PhotoStatus>,
+    pub limit: Option<u64>,
+    pub offset: u64,
+}
+
+/// A summary of the library for `status`.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct StatusCounts {
+    pub roots: Vec<Root>,
+    pub photos: u64,
+    pub by_status: Vec<(PhotoStatus, u64)>,
+    pub by_format: Vec<(String, u64)>,
+    pub issues: u64,
+    pub with_date: u64,
+    pub with_gps: u64,
+}
+
+impl Catalog {
+    /// Records `path` (already canonical) as a root, or finds it; returns its id.
+    pub(crate) fn ensure_root(&self, path: &Path, now: &str) -> Result<i64> {
+        let bytes = paths::to_bytes(path);
+        self.conn
+            .execute("INSERT OR IGNORE INTO roots (path, added_at) VALUES (?1, ?2)", params![bytes, now])?;
+        Ok(self.conn.query_row("SELECT id FROM roots WHERE path = ?1", [bytes], |r| r.get(0))?)
+    }
+
+    pub(crate) fn set_root_scanned(&self, root_id: i64, now: &str) -> Result<()> {
+        self.conn.execute("UPDATE roots SET last_scan_at = ?2 WHERE id = ?1", params![root_id, now])?;
+        Ok(())
+    }
+
+    /// Every root, with the number of photos under it that are not missing.
+    pub fn roots(&self) -> Result<Vec<Root>> {
+        let mut stmt = self.conn.prepare(
+            "SELECT r.id, r.path, r.added_at, r.last_scan_at,
+                    (SELECT count(*) FROM photos p WHERE p.root_id = r.id AND p.status != 'missing')
+             FROM roots r ORDER BY r.path",
+        )?;
+        let rows = stmt.query_map([], |r| {
+            Ok(Root {
+                id: r.get(0)?,
+                path: paths::from_bytes(&r.get::<_, Vec<u8>>(1)?),
+                added_at: r.get(2)?,
+                last_scan_at: r.get(3)?,
+                photo_count: r.get(4)?,
+            })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// The photos already recorded under a root, keyed by path bytes.
+    pub(crate) fn known_photos(&self, root_id: i64) -> Result<HashMap<Vec<u8>, KnownPhoto>> {
+        let mut stmt = self.conn.prepare(
+            "SELECT path, id, size, mtime_ns, status, content_hash FROM photos WHERE root_id = ?1",
+        )?;
+        let rows = stmt.query_map([root_id], |r| {
+            Ok((
+                r.get::<_, Vec<u8>>(0)?,
+                KnownPhoto {
+                    id: r.get(1)?,
+                    size: r.get(2)?,
+                    mtime_ns: r.get(3)?,
+                    status: PhotoStatus::parse(&r.get::<_, String>(4)?).unwrap_or(PhotoStatus::Broken),
+                    content_hash: r.get(5)?,
+                },
+            ))
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// Ids of missing photos anywhere in the library whose content had this hash: candidates for a
+    /// file that was moved between roots.
+    pub(crate) fn missing_with_hash(tx: &Transaction<'_>, hash: &str) -> Result<Option<i64>> {
+        Ok(tx
+            .query_row(
+                "SELECT id FROM photos WHERE content_hash = ?1 AND status = 'missing' ORDER BY id LIMIT 1",
+                [hash],
+                |r| r.get(0),
+            )
+            .optional()?)
+    }
+
+    /// Inserts a new photo row, or rewrites the row `existing` (same file changed, or the same
+    /// content found at a new path) keeping its id and first-seen time.
+    pub(crate) fn write_photo(
+        tx: &Transaction<'_>,
+        record: &PhotoRecord,
+        existing: Option<i64>,
+        now: &str,
+    ) -> Result<i64> {
+        let path = paths::to_bytes(&record.path);
+        let (lat, lon) = record.gps.unzip();
+        match existing {
+            Some(id) => {
+                tx.execute(
+                    "UPDATE photos SET root_id = ?2, path = ?3, size = ?4, mtime_ns = ?5, content_hash = ?6,
+                        format = ?7, width = ?8, height = ?9, orientation = ?10, taken_at = ?11,
+                        taken_offset = ?12, gps_lat = ?13, gps_lon = ?14, camera_make = ?15,
+                        camera_model = ?16, status = ?17, last_seen_at = ?18, checked_at = ?18
+                     WHERE id = ?1",
+                    params![
+                        id,
+                        record.root_id,
+                        path,
+                        record.size,
+                        record.mtime_ns,
+                        record.content_hash,
+                        record.format,
+                        record.width,
+                        record.height,
+                        record.orientation,
+                        record.taken_at,
+                        record.taken_offset,
+                        lat,
+                        lon,
+                        record.camera_make,
+                        record.camera_model,
+                        record.status.as_str(),
+                        now
+                    ],
+                )?;
+                Ok(id)
+            }
+            None => {
+                tx.execute(
+                    "INSERT INTO photos (root_id, path, size, mtime_ns, content_hash, format, width, height,
+                        orientation, taken_at, taken_offset, gps_lat, gps_lon, camera_make, camera_model,
+                        status, first_seen_at, last_seen_at, checked_at)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?17, ?17)",
+                    params![
+                        record.root_id,
+                        path,
+                        record.size,
+                        record.mtime_ns,
+                        record.content_hash,
+                        record.format,
+                        record.width,
+                        record.height,
+                        record.orientation,
+                        record.taken_at,
+                        record.taken_offset,
+                        lat,
+                        lon,
+                        record.camera_make,
+                        record.camera_model,
+                        record.status.as_str(),
+                        now
+                    ],
+                )?;
+                Ok(tx.last_insert_rowid())
+            }
+        }
+    }
+
+    /// Marks photos whose files were not found as missing. Nothing else about them changes.
+    pub(crate) fn mark_missing(tx: &Transaction<'_>, ids: &[i64]) -> Result<()> {
+        let mut stmt = tx.prepare_cached("UPDATE photos SET status = 'missing' WHERE id = ?1")?;
+        for id in ids {
+            stmt.execute([id])?;
+        }
+        Ok(())
+    }
+
+    /// One photo by id.
+    pub fn photo(&self, id: i64) -> Result<PhotoRow> {
+        self.photos_where(" AND p.id = ?", vec![id.into()], "")?
+            .pop()
+            .ok_or_else(|| Error::new(ErrorKind::NotFound, format!("there is no photo {id}")))
+    }
+
+    /// Photos matching `filter`, newest first; photos with no date come last, by path.
+    pub fn photos(&self, filter: &PhotoFilter) -> Result<Vec<PhotoRow>> {
+        let mut sql = String::new();
+        let mut args: Vec<rusqlite::types::Value> = Vec::new();
+        if let Some(root) = &filter.root {
+            let canonical = std::fs::canonicalize(root).unwrap_or_else(|_| root.clone());
+            let id: Option<i64> = self
+                .conn
+                .query_row("SELECT id FROM roots WHERE path = ?1", [paths::to_bytes(&canonical)], |r| {
+                    r.get(0)
+                })
+                .optional()?;
+            let id = id.ok_or_else(|| {
+                Error::new(ErrorKind::NotFound, format!("{} is not a folder of this library", root.display()))
+            })?;
+            sql.push_str(" AND p.root_id = ?");
+            args.push(id.into());
+        }
+        if let Some(from) = &filter.from {
+            sql.push_str(" AND p.taken_at >= ?");
+            args.push(from.clone().into());
+        }
+        if let Some(to) = &filter.to {
+            // Inclusive: every time of day on `to` sorts before the next day.
+            sql.push_str(" AND p.taken_at < ?");
+            args.push(format!("{to}T99").into());
+        }
+        if filter.has_issues {
+            sql.push_str(" AND EXISTS (SELECT 1 FROM file_issues i WHERE i.photo_id = p.id)");
+        }
+        if let Some(status) = filter.status {
+            sql.push_str(" AND p.status = ?");
+            args.push(status.as_str().to_string().into());
+        }
+        let mut order = String::from(" ORDER BY p.taken_at IS NULL, p.taken_at DESC, p.path");
+        if let Some(limit) = filter.limit {
+            order.push_str(&format!(" LIMIT {limit} OFFSET {}", filter.offset));
+        } else if filter.offset > 0 {
+            order.push_str(&format!(" LIMIT -1 OFFSET {}", filter.offset));
+        }
+        self.photos_where(&sql, args, &order)
+    }
+
+    fn photos_where(
+        &self,
+        conditions: &str,
+        args: Vec<rusqlite::types::Value>,
+        order: &str,
+    ) -> Result<Vec<PhotoRow>> {
+        let sql = format!(
+            "SELECT p.id, p.path, r.path, p.size, p.content_hash, p.format, p.width, p.height, p.orientation,
+                    p.taken_at, p.taken_offset, p.gps_lat, p.gps_lon, p.camera_make, p.camera_model, p.status,
+                    (SELECT count(*) FROM file_issues i WHERE i.photo_id = p.id)
+             FROM photos p JOIN roots r ON r.id = p.root_id WHERE 1 = 1{conditions}{order}"
+        );
+        let mut stmt = self.conn.prepare(&sql)?;
+        let rows = stmt.query_map(rusqlite::params_from_iter(args), |r| {
+            let lat: Option<f64> = r.get(11)?;
+            let lon: Option<f64> = r.get(12)?;
+            Ok(PhotoRow {
+                id: r.get(0)?,
+                path: paths::from_bytes(&r.get::<_, Vec<u8>>(1)?),
+                root: paths::from_bytes(&r.get::<_, Vec<u8>>(2)?),
+                size: r.get(3)?,
+                content_hash: r.get(4)?,
+                format: r.get(5)?,
+                width: r.get(6)?,
+                height: r.get(7)?,
+                orientation: r.get(8)?,
+                taken_at: r.get(9)?,
+                taken_offset: r.get(10)?,
+                gps: lat.zip(lon),
+                camera_make: r.get(13)?,
+                camera_model: r.get(14)?,
+                status: PhotoStatus::parse(&r.get::<_, String>(15)?).unwrap_or(PhotoStatus::Broken),
+                issue_count: r.get(16)?,
+            })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// Counts for `kindred status`.
+    pub fn status_counts(&self) -> Result<StatusCounts> {
+        let conn = &self.conn;
+        let count = |sql: &str| -> Result<u64> { Ok(conn.query_row(sql, [], |r| r.get(0))?) };
+        let mut by_status = Vec::new();
+        for status in [PhotoStatus::Ok, PhotoStatus::Unsupported, PhotoStatus::Broken, PhotoStatus::Missing] {
+            let n: u64 =
+                conn.query_row("SELECT count(*) FROM photos WHERE status = ?1", [status.as_str()], |r| {
+                    r.get(0)
+                })?;
+            by_status.push((status, n));
+        }
+        let mut stmt = conn.prepare(
+            "SELECT format, count(*) FROM photos WHERE status != 'missing' GROUP BY format ORDER BY count(*) DESC, format",
+        )?;
+        let by_format =
+            stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?.collect::<rusqlite::Result<_>>()?;
+        Ok(StatusCounts {
+            roots: self.roots()?,
+            photos: count("SELECT count(*) FROM photos")?,
+            by_status,
+            by_format,
+            issues: count("SELECT count(*) FROM file_issues")?,
+            with_date: count(
+                "SELECT count(*) FROM photos WHERE taken_at IS NOT NULL AND status != 'missing'",
+            )?,
+            with_gps: count("SELECT count(*) FROM photos WHERE gps_lat IS NOT NULL AND status != 'missing'")?,
+        })
+    }
+}

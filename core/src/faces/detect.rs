@@ -1,0 +1,177 @@
+//! Where in a photo to look for faces, and at what scale.
+//!
+//! YuNet sees faces of about 10 to 300 pixels. A first pass runs on a copy whose long side is
+//! about 640 pixels (never upscaled: that pushes close-ups past its range). In a large photo of
+//! a crowd, faces of 20 pixels shrink below its range at that scale, so when the first pass
+//! finds small faces a second pass runs on overlapping tiles of a larger copy. Where nothing is
+//! found at all (a tight crop of one face), the photo is tried smaller and with a border.
+
+use image::{RgbImage, imageops};
+use kindred_models::{Detection, Detector};
+
+/// Detection settings.
+#[derive(Debug, Clone)]
+pub struct DetectOptions {
+    /// Faces scoring below this are dropped. 0.7 keeps every annotated face of the labeled
+    /// albums while dropping faces seen in patterns and paintings.
+    pub score_threshold: f32,
+    /// Non-maximum suppression overlap.
+    pub nms_iou: f32,
+    /// The long side of the first pass.
+    pub first_pass_side: u32,
+    /// The long side of the tiled pass, when it runs.
+    pub tiled_pass_side: u32,
+    /// The tiled pass runs when the first pass found at least this many faces...
+    pub crowd_min_faces: usize,
+    /// ...of a median height below this many pixels (at the first pass's scale).
+    pub crowd_small_face: f32,
+}
+
+impl Default for DetectOptions {
+    fn default() -> DetectOptions {
+        DetectOptions {
+            score_threshold: 0.7,
+            nms_iou: 0.3,
+            first_pass_side: 640,
+            tiled_pass_side: 1920,
+            crowd_min_faces: 3,
+            crowd_small_face: 40.0,
+        }
+    }
+}
+
+const TILE: u32 = 640;
+const TILE_OVERLAP: u32 = 128;
+
+/// A downscaled copy with long side `side` (never larger than the photo) and the per-axis
+/// factors from photo pixels to copy pixels.
+fn scaled(photo: &RgbImage, side: u32) -> (std::borrow::Cow<'_, RgbImage>, f32, f32) {
+    let (w, h) = photo.dimensions();
+    let long = w.max(h);
+    if long <= side {
+        return (std::borrow::Cow::Borrowed(photo), 1.0, 1.0);
+    }
+    let s = side as f64 / long as f64;
+    let sw = ((w as f64 * s + 0.5).floor() as u32).max(1);
+    let sh = ((h as f64 * s + 0.5).floor() as u32).max(1);
+    // `thumbnail` averages every source pixel into the target (area resampling), which keeps
+    // small faces crisp where a point-sampling resize would alias them.
+    let copy = imageops::thumbnail(photo, sw, sh);
+    (std::borrow::Cow::Owned(copy), sw as f32 / w as f32, sh as f32 / h as f32)
+}
+
+fn to_photo(d: Detection, sx: f32, sy: f32, dx: f32, dy: f32) -> Detection {
+    let mut landmarks = d.landmarks;
+    for p in &mut landmarks {
+        p[0] = (p[0] + dx) / sx;
+        p[1] = (p[1] + dy) / sy;
+    }
+    Detection { x: (d.x + dx) / sx, y: (d.y + dy) / sy, w: d.w / sx, h: d.h / sy, score: d.score, landmarks }
+}
+
+pub(super) fn find_faces(detector: &Detector, photo: &RgbImage, options: &DetectOptions) -> Vec<Detection> {
+    if photo.width() == 0 || photo.height() == 0 {
+        return Vec::new();
+    }
+    let (copy, sx, sy) = scaled(photo, options.first_pass_side);
+    let first = detector.detect(&copy, options.score_threshold, options.nms_iou);
+
+    if first.is_empty() {
+        return retry_smaller(detector, photo, options);
+    }
+    let mut faces: Vec<Detection> = first.iter().map(|d| to_photo(*d, sx, sy, 0.0, 0.0)).collect();
+
+    let long = photo.width().max(photo.height());
+    let mut heights: Vec<f32> = first.iter().map(|d| d.h).collect();
+    heights.sort_by(f32::total_cmp);
+    let median = heights[heights.len() / 2];
+    let crowd = first.len() >= options.crowd_min_faces && median < options.crowd_small_face;
+    if crowd && long > options.first_pass_side {
+        faces.extend(tiled_pass(detector, photo, options));
+        faces = suppress(faces, options.nms_iou);
+    }
+    faces
+}
+
+/// Runs the detector on overlapping 640-pixel tiles of a larger copy of the photo.
+fn tiled_pass(detector: &Detector, photo: &RgbImage, options: &DetectOptions) -> Vec<Detection> {
+    let (copy, sx, sy) = scaled(photo, options.tiled_pass_side);
+    let (w, h) = copy.dimensions();
+    let starts = |len: u32| -> Vec<u32> {
+        if len <= TILE {
+            return vec![0];
+        }
+        let step = TILE - TILE_OVERLAP;
+        let mut v: Vec<u32> = (0..).map(|i| i * step).take_while(|&s| s + TILE < len).collect();
+        v.push(len - TILE);
+        v
+    };
+    let mut tiles = Vec::new();
+    let mut origins = Vec::new();
+    for &ty in &starts(h) {
+        for &tx in &starts(w) {
+            let tile = imageops::crop_imm(copy.as_ref(), tx, ty, TILE.min(w), TILE.min(h)).to_image();
+            tiles.push(tile);
+            origins.push((tx as f32, ty as f32));
+        }
+    }
+    // Tiles share one size, so batching them changes no result.
+    let refs: Vec<&RgbImage> = tiles.iter().collect();
+    let mut found = Vec::new();
+    for (chunk, chunk_origins) in refs.chunks(8).zip(origins.chunks(8)) {
+        for (dets, &(ox, oy)) in detector
+            .detect_batch(chunk, options.score_threshold, options.nms_iou)
+            .into_iter()
+            .zip(chunk_origins)
+        {
+            for d in dets {
+                // A face cut by a tile edge is found whole in the neighbouring tile.
+                let cut = (d.x < 2.0 && ox > 0.0)
+                    || (d.y < 2.0 && oy > 0.0)
+                    || (d.x + d.w > TILE as f32 - 2.0 && ox + (TILE as f32) < w as f32)
+                    || (d.y + d.h > TILE as f32 - 2.0 && oy + (TILE as f32) < h as f32);
+                if !cut {
+                    found.push(to_photo(d, sx, sy, ox, oy));
+                }
+            }
+        }
+    }
+    found
+}
+
+/// Nothing found: a face filling the frame (or bigger than ~300 px at the first scale) is
+/// tried again on a smaller copy with a black border around it.
+fn retry_smaller(detector: &Detector, photo: &RgbImage, options: &DetectOptions) -> Vec<Detection> {
+    let side = 256;
+    let (copy, sx, sy) = scaled(photo, side);
+    let border = side / 4;
+    let mut canvas = RgbImage::new(copy.width() + 2 * border, copy.height() + 2 * border);
+    imageops::replace(&mut canvas, copy.as_ref(), i64::from(border), i64::from(border));
+    detector
+        .detect(&canvas, options.score_threshold, options.nms_iou)
+        .into_iter()
+        .map(|d| to_photo(d, sx, sy, -(border as f32), -(border as f32)))
+        .collect()
+}
+
+fn iou(a: &Detection, b: &Detection) -> f32 {
+    let x1 = a.x.max(b.x);
+    let y1 = a.y.max(b.y);
+    let x2 = (a.x + a.w).min(b.x + b.w);
+    let y2 = (a.y + a.h).min(b.y + b.h);
+    let inter = (x2 - x1).max(0.0) * (y2 - y1).max(0.0);
+    let union = a.w * a.h + b.w * b.h - inter;
+    if union > 0.0 { inter / union } else { 0.0 }
+}
+
+/// Greedy non-maximum suppression across passes, best score first.
+pub(super) fn suppress(mut faces: Vec<Detection>, threshold: f32) -> Vec<Detection> {
+    faces.sort_by(|a, b| b.score.total_cmp(&a.score));
+    let mut kept: Vec<Detection> = Vec::with_capacity(faces.len());
+    for face in faces {
+        if kept.iter().all(|k| iou(k, &face) <= threshold) {
+            kept.push(face);
+        }
+    }
+    kept
+}

@@ -1,0 +1,275 @@
+//! The face job: every decodable photo whose current content has not been analysed yet is
+//! decoded, searched for faces, and its faces stored with their embeddings. Photos are
+//! committed a few at a time, each atomically, so the job resumes where a kill left it.
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use image::RgbImage;
+use kindred_models::align;
+use rayon::prelude::*;
+
+use super::{FaceEngine, MODEL_ID, thumbs};
+use crate::cancel::CancelToken;
+use crate::catalog::{Catalog, IssueKind, JobStatus, NewFace, PhotoToAnalyze};
+use crate::error::{Error, Result};
+use crate::events::{Event, EventSink};
+use crate::imaging::{self, Format};
+use crate::time;
+
+/// What the face job did.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct FacesSummary {
+    /// Photos that needed analysing when the job started.
+    pub to_analyze: u64,
+    pub analyzed: u64,
+    pub faces: u64,
+    pub photos_with_faces: u64,
+    /// Photos that could not be read or decoded (recorded as file issues).
+    pub failed: u64,
+    pub cancelled: bool,
+    pub elapsed: Duration,
+}
+
+/// Pixels above which the face job does not decode a photo (the scanner's limit).
+const MAX_PIXELS: u64 = 250_000_000;
+
+struct Analyzed {
+    photo: PhotoToAnalyze,
+    content_hash: String,
+    faces: Vec<NewFace>,
+    thumbnails: Vec<RgbImage>,
+}
+
+enum Outcome {
+    Done(Analyzed),
+    Failed { photo: PhotoToAnalyze, kind: IssueKind, message: String },
+}
+
+struct Decoded {
+    photo: PhotoToAnalyze,
+    content_hash: String,
+    image: RgbImage,
+}
+
+fn decode(photo: PhotoToAnalyze) -> std::result::Result<Decoded, Outcome> {
+    let fail = |photo, kind, message: String| Outcome::Failed { photo, kind, message };
+    let bytes = match std::fs::read(&photo.path) {
+        Ok(bytes) => bytes,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            return Err(fail(
+                photo,
+                IssueKind::Vanished,
+                "the file disappeared before its faces were found".into(),
+            ));
+        }
+        Err(e) => return Err(fail(photo, IssueKind::Unreadable, format!("cannot read the file: {e}"))),
+    };
+    let content_hash = blake3::hash(&bytes).to_hex().to_string();
+    let Some(format) = Format::sniff(&bytes, None).filter(|f| f.is_decodable()) else {
+        return Err(fail(
+            photo,
+            IssueKind::NotAnImage,
+            "the file is no longer an image Kindred can read".into(),
+        ));
+    };
+    match imaging::decode_oriented(&bytes, format, photo.orientation, MAX_PIXELS) {
+        Ok(image) => Ok(Decoded { photo, content_hash, image: image.to_rgb8() }),
+        Err(e) => {
+            Err(fail(photo, IssueKind::Corrupt, format!("cannot decode the photo to find faces: {e:?}")))
+        }
+    }
+}
+
+pub(crate) fn run_faces_job(
+    catalog: &mut Catalog,
+    engine: &FaceEngine,
+    cache_dir: &Path,
+    sink: &dyn EventSink,
+    cancel: &CancelToken,
+) -> Result<FacesSummary> {
+    let started = Instant::now();
+    let job_lock = catalog.job_lock_file()?;
+    if let Some(lock) = &job_lock {
+        lock.lock_shared().map_err(|e| Error::io(catalog.path(), "cannot lock the library", e))?;
+    }
+    let job = catalog.start_job("faces", &time::now_utc())?;
+    let outcome = analyze_all(catalog, engine, cache_dir, sink, cancel, job);
+    let now = time::now_utc();
+    match &outcome {
+        Ok(s) if s.cancelled => catalog.finish_job(job, JobStatus::Cancelled, None, &now)?,
+        Ok(s) => {
+            let message = format!("{} photos, {} faces", s.analyzed, s.faces);
+            catalog.finish_job(job, JobStatus::Completed, Some(&message), &now)?
+        }
+        Err(e) => catalog.finish_job(job, JobStatus::Failed, Some(&e.to_string()), &now)?,
+    }
+    drop(job_lock);
+    outcome.map(|mut s| {
+        s.elapsed = started.elapsed();
+        s
+    })
+}
+
+fn analyze_all(
+    catalog: &mut Catalog,
+    engine: &FaceEngine,
+    cache_dir: &Path,
+    sink: &dyn EventSink,
+    cancel: &CancelToken,
+    job: i64,
+) -> Result<FacesSummary> {
+    let todo = catalog.photos_needing_faces(MODEL_ID)?;
+    let total = todo.len() as u64;
+    let mut summary = FacesSummary { to_analyze: total, ..FacesSummary::default() };
+    sink.event(Event::FacesPlanned { photos: total });
+    // Decoding is single-threaded per photo, so a few photos are decoded side by side; the
+    // networks then use every core themselves.
+    let chunk_size = (2 * rayon::current_num_threads()).max(4);
+    let mut done = 0u64;
+    for chunk in todo.chunks(chunk_size) {
+        if cancel.is_cancelled() {
+            summary.cancelled = true;
+            break;
+        }
+        let outcomes = analyze_photos(engine, chunk.to_vec());
+        let now = time::now_utc();
+        let mut thumbnails_to_write = Vec::new();
+        {
+            let tx = catalog.conn_mut().transaction()?;
+            for outcome in outcomes {
+                done += 1;
+                match outcome {
+                    Outcome::Done(analyzed) => {
+                        let ids = Catalog::write_faces(
+                            &tx,
+                            analyzed.photo.id,
+                            &analyzed.content_hash,
+                            MODEL_ID,
+                            &analyzed.faces,
+                            &now,
+                        )?;
+                        summary.analyzed += 1;
+                        summary.faces += ids.len() as u64;
+                        summary.photos_with_faces += u64::from(!ids.is_empty());
+                        sink.event(Event::FacesProgress {
+                            done,
+                            total,
+                            faces: summary.faces,
+                            path: analyzed.photo.path.clone(),
+                        });
+                        thumbnails_to_write.extend(ids.into_iter().zip(analyzed.thumbnails));
+                    }
+                    Outcome::Failed { photo, kind, message } => {
+                        summary.failed += 1;
+                        Catalog::add_issue(&tx, &photo.path, photo.id, kind, &message, &now)?;
+                        sink.event(Event::FacesProgress {
+                            done,
+                            total,
+                            faces: summary.faces,
+                            path: photo.path,
+                        });
+                    }
+                }
+            }
+            tx.commit()?;
+        }
+        catalog.update_job_progress(job, done, total)?;
+        // The cache can always be rebuilt from the photos, so a failed write is not an error.
+        for (face_id, thumbnail) in thumbnails_to_write {
+            let _ = thumbs::save(cache_dir, face_id, &thumbnail);
+        }
+    }
+    Ok(summary)
+}
+
+/// Decodes the photos side by side, then analyses them (see `analyze_chunk`).
+fn analyze_photos(engine: &FaceEngine, photos: Vec<PhotoToAnalyze>) -> Vec<Outcome> {
+    let decoded: Vec<std::result::Result<Decoded, Outcome>> = photos.into_par_iter().map(decode).collect();
+    analyze_chunk(engine, decoded)
+}
+
+/// The face job's own pipeline on files outside any library (for `compare` and `bench`):
+/// the faces of each file, or why it could not be read. Files are taken in chunks as the job
+/// takes them, so timings of this measure the job.
+pub(crate) fn analyze_files(
+    engine: &FaceEngine,
+    files: &[std::path::PathBuf],
+) -> Vec<std::result::Result<Vec<super::FoundFace>, String>> {
+    let chunk_size = (2 * rayon::current_num_threads()).max(4);
+    let mut results = Vec::with_capacity(files.len());
+    for chunk in files.chunks(chunk_size) {
+        let photos: Vec<PhotoToAnalyze> = chunk
+            .iter()
+            .enumerate()
+            .map(|(i, path)| {
+                let orientation =
+                    std::fs::read(path).map(|b| crate::scan::read_exif(&b).orientation).unwrap_or(1);
+                PhotoToAnalyze { id: i as i64, path: path.clone(), orientation }
+            })
+            .collect();
+        for outcome in analyze_photos(engine, photos) {
+            results.push(match outcome {
+                Outcome::Done(analyzed) => Ok(analyzed
+                    .faces
+                    .into_iter()
+                    .map(|f| super::FoundFace {
+                        x: f.x,
+                        y: f.y,
+                        w: f.w,
+                        h: f.h,
+                        score: f.score,
+                        landmarks: f.landmarks,
+                        embedding: f.embedding,
+                    })
+                    .collect()),
+                Outcome::Failed { photo, message, .. } => Err(format!("{}: {message}", photo.path.display())),
+            });
+        }
+    }
+    results
+}
+
+/// Detects and aligns photo by photo (dropping each decoded photo as soon as its crops are
+/// cut), then embeds the crops of the whole chunk in one batch.
+fn analyze_chunk(engine: &FaceEngine, decoded: Vec<std::result::Result<Decoded, Outcome>>) -> Vec<Outcome> {
+    let mut pending = Vec::new();
+    let mut crops = Vec::new();
+    for item in decoded {
+        match item {
+            Err(failed) => pending.push(Err(failed)),
+            Ok(Decoded { photo, content_hash, image }) => {
+                let detections = engine.detect(&image);
+                let mut faces = Vec::with_capacity(detections.len());
+                let mut thumbnails = Vec::with_capacity(detections.len());
+                for d in detections {
+                    crops.push(align::align_face(&image, &d.landmarks));
+                    thumbnails.push(thumbs::render(&image, d.x, d.y, d.w, d.h));
+                    faces.push(NewFace {
+                        x: d.x,
+                        y: d.y,
+                        w: d.w,
+                        h: d.h,
+                        score: d.score,
+                        landmarks: d.landmarks,
+                        embedding: Vec::new(),
+                    });
+                }
+                pending.push(Ok(Analyzed { photo, content_hash, faces, thumbnails }));
+            }
+        }
+    }
+    let mut embeddings = engine.embed_crops(&crops).into_iter();
+    pending
+        .into_iter()
+        .map(|item| match item {
+            Err(failed) => failed,
+            Ok(mut analyzed) => {
+                for face in &mut analyzed.faces {
+                    face.embedding = embeddings.next().unwrap_or_default();
+                }
+                Outcome::Done(analyzed)
+            }
+        })
+        .collect()
+}

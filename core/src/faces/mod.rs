@@ -1,0 +1,244 @@
+//! The face pipeline: decode → orient → detect (downscaled, plus a tiled pass for crowds) →
+//! align from the original pixels → embed. `models` does the arithmetic; this module decides
+//! what to feed it and keeps the results.
+
+mod detect;
+mod job;
+#[cfg(test)]
+mod tests;
+mod thumbs;
+
+use std::path::{Path, PathBuf};
+
+use image::RgbImage;
+use kindred_models::{Detector, DevicePreference, Embedder, Runtime, RuntimeInfo, align, weights};
+
+use crate::error::{Error, ErrorKind, Result};
+
+pub use detect::DetectOptions;
+pub use job::FacesSummary;
+pub(crate) use job::run_faces_job;
+pub(crate) use thumbs::face_thumbnail;
+
+/// The detector and embedder pair that produced a face; stored with every face so that a
+/// new model version is recognised and its faces redone.
+pub const MODEL_ID: &str = "yunet-2023mar-int8bq+sface-2021dec-int8bq";
+
+/// Where the networks should run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Device {
+    /// A hardware GPU when there is one, else the CPU.
+    #[default]
+    Auto,
+    /// A GPU through wgpu, or an error.
+    Gpu,
+    /// The CPU.
+    Cpu,
+}
+
+impl Device {
+    pub fn parse(text: &str) -> Option<Device> {
+        Some(match text {
+            "auto" => Device::Auto,
+            "gpu" => Device::Gpu,
+            "cpu" => Device::Cpu,
+            _ => return None,
+        })
+    }
+}
+
+/// Which processor runs the networks, as reported to the user.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeviceReport {
+    /// `"gpu"` or `"cpu"`.
+    pub kind: &'static str,
+    /// The burn backend: `"wgpu"` or `"flex"`.
+    pub backend: String,
+    /// The adapter name (`"cpu"` for the CPU backend).
+    pub adapter: String,
+    pub driver: String,
+}
+
+impl From<RuntimeInfo> for DeviceReport {
+    fn from(info: RuntimeInfo) -> DeviceReport {
+        DeviceReport {
+            kind: match info.kind {
+                kindred_models::ComputeKind::Gpu => "gpu",
+                kindred_models::ComputeKind::Cpu => "cpu",
+            },
+            backend: info.backend,
+            adapter: info.adapter,
+            driver: info.driver,
+        }
+    }
+}
+
+/// A face found in a photo, in pixels of the photo as shown (orientation applied).
+#[derive(Debug, Clone, PartialEq)]
+pub struct FoundFace {
+    pub x: f32,
+    pub y: f32,
+    pub w: f32,
+    pub h: f32,
+    pub score: f32,
+    pub landmarks: [[f32; 2]; 5],
+    /// L2-normalised.
+    pub embedding: Vec<f32>,
+}
+
+/// The loaded networks on their device.
+pub struct FaceEngine {
+    runtime: Runtime,
+    detector: Detector,
+    embedder: Embedder,
+    pub options: DetectOptions,
+}
+
+impl std::fmt::Debug for FaceEngine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FaceEngine").field("device", &self.runtime.info()).finish()
+    }
+}
+
+/// The folders searched for the weight files, in order.
+pub fn model_search_path() -> Vec<PathBuf> {
+    let mut dirs = Vec::new();
+    if let Some(dir) = std::env::var_os("KINDRED_MODELS_DIR") {
+        dirs.push(PathBuf::from(dir));
+    }
+    if let Ok(exe) = std::env::current_exe() {
+        if let Some(bin) = exe.parent() {
+            dirs.push(bin.join("models"));
+            dirs.push(bin.join("../share/kindred/models"));
+            dirs.push(bin.join("../lib/kindred/models"));
+        }
+    }
+    // A build from the repository finds the weights that scripts/fetch-models placed there.
+    dirs.push(Path::new(env!("CARGO_MANIFEST_DIR")).join("../models/weights"));
+    dirs
+}
+
+/// The first folder of [`model_search_path`] that holds both weight files.
+pub fn locate_models() -> Result<PathBuf> {
+    let dirs = model_search_path();
+    dirs.iter()
+        .find(|d| d.join(weights::YUNET_FILE).is_file() && d.join(weights::SFACE_FILE).is_file())
+        .cloned()
+        .ok_or_else(|| {
+            let looked: Vec<String> = dirs.iter().map(|d| d.display().to_string()).collect();
+            Error::new(
+                ErrorKind::Model,
+                format!(
+                    "the face models are not installed (looked in {}); run scripts/fetch-models, \
+                     or set KINDRED_MODELS_DIR to the folder holding {} and {}",
+                    looked.join(", "),
+                    weights::YUNET_FILE,
+                    weights::SFACE_FILE
+                ),
+            )
+        })
+}
+
+fn model_error(what: &str, e: kindred_models::ModelError) -> Error {
+    Error::with_source(ErrorKind::Model, format!("{what}: {e}"), e)
+}
+
+impl FaceEngine {
+    /// Loads both networks from `models_dir` (checking their sha256) onto `device`.
+    pub fn load(models_dir: &Path, device: Device) -> Result<FaceEngine> {
+        let preference = match device {
+            Device::Auto => DevicePreference::Auto,
+            Device::Gpu => DevicePreference::Gpu,
+            Device::Cpu => DevicePreference::Cpu,
+        };
+        let runtime =
+            Runtime::new(preference).map_err(|e| model_error("cannot open the compute device", e))?;
+        let yunet = weights::verify(models_dir.join(weights::YUNET_FILE))
+            .map_err(|e| model_error("cannot use the face detector weights", e))?;
+        let sface = weights::verify(models_dir.join(weights::SFACE_FILE))
+            .map_err(|e| model_error("cannot use the face embedder weights", e))?;
+        let detector = Detector::from_onnx(&yunet, &runtime)
+            .map_err(|e| model_error("cannot load the face detector", e))?;
+        let embedder = Embedder::from_onnx(&sface, &runtime)
+            .map_err(|e| model_error("cannot load the face embedder", e))?;
+        Ok(FaceEngine { runtime, detector, embedder, options: DetectOptions::default() })
+    }
+
+    pub fn device(&self) -> DeviceReport {
+        self.runtime.info().into()
+    }
+
+    /// Every face in an oriented photo, with its embedding.
+    pub fn analyze(&self, photo: &RgbImage) -> Vec<FoundFace> {
+        let detections = detect::find_faces(&self.detector, photo, &self.options);
+        let crops: Vec<RgbImage> =
+            detections.iter().map(|d| align::align_face(photo, &d.landmarks)).collect();
+        let embeddings = self.embed_crops(&crops);
+        detections
+            .into_iter()
+            .zip(embeddings)
+            .map(|(d, embedding)| FoundFace {
+                x: d.x,
+                y: d.y,
+                w: d.w,
+                h: d.h,
+                score: d.score,
+                landmarks: d.landmarks,
+                embedding,
+            })
+            .collect()
+    }
+
+    /// The faces of image files (not necessarily in a library), through the face job's own
+    /// pipeline: decode, orient, detect, align, embed. One entry per file: its faces, or why
+    /// it could not be read.
+    pub fn analyze_files(&self, files: &[PathBuf]) -> Vec<std::result::Result<Vec<FoundFace>, String>> {
+        job::analyze_files(self, files)
+    }
+
+    /// The aligned 112×112 crops of the faces in image files, at most `limit` (for measuring
+    /// the embedder alone). Unreadable files are passed over.
+    pub fn aligned_crops(&self, files: &[PathBuf], limit: usize) -> Vec<RgbImage> {
+        let mut crops = Vec::new();
+        for file in files {
+            if crops.len() >= limit {
+                break;
+            }
+            let Ok(bytes) = std::fs::read(file) else { continue };
+            let Some(format) = crate::imaging::Format::sniff(&bytes, None) else { continue };
+            let orientation = crate::scan::read_exif(&bytes).orientation;
+            let Ok(image) = crate::imaging::decode_oriented(&bytes, format, orientation, 250_000_000) else {
+                continue;
+            };
+            let image = image.to_rgb8();
+            for d in self.detect(&image) {
+                crops.push(align::align_face(&image, &d.landmarks));
+            }
+        }
+        crops.truncate(limit);
+        crops
+    }
+
+    /// Faces (boxes and landmarks, no embeddings) in an oriented photo.
+    pub fn detect(&self, photo: &RgbImage) -> Vec<kindred_models::Detection> {
+        detect::find_faces(&self.detector, photo, &self.options)
+    }
+
+    /// Embeddings of aligned 112×112 crops, batched.
+    pub fn embed_crops(&self, crops: &[RgbImage]) -> Vec<Vec<f32>> {
+        if crops.is_empty() {
+            return Vec::new();
+        }
+        self.embedder.embed(crops).into_iter().map(|e| e.to_vec()).collect()
+    }
+}
+
+/// Cosine similarity of two L2-normalised embeddings.
+pub fn cosine(a: &[f32], b: &[f32]) -> f32 {
+    a.iter().zip(b).map(|(x, y)| x * y).sum()
+}
+
+/// Same person at cosine similarity ≥ this. Chosen on the labeled pair lists (half of each
+/// list; the other half measures it): lower than OpenCV's 0.363 for single pairs, because
+/// album photos vary more than passport-like test sets.
+pub const SAME_PERSON_COSINE: f32 = 0.32;

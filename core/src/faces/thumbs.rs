@@ -1,0 +1,62 @@
+//! The face thumbnail cache: small square JPEGs of each face for the UI, kept in a folder
+//! beside the library. Everything here can be rebuilt from the photos at any time.
+
+use std::path::{Path, PathBuf};
+
+use image::{RgbImage, imageops};
+
+use crate::catalog::Catalog;
+use crate::error::{Error, ErrorKind, Result};
+use crate::imaging::{self, Format};
+
+/// The side of a face thumbnail, in pixels.
+pub const THUMBNAIL_SIDE: u32 = 160;
+
+/// A square around the face with some margin, scaled to [`THUMBNAIL_SIDE`]; parts outside the
+/// photo are black.
+pub(crate) fn render(photo: &RgbImage, x: f32, y: f32, w: f32, h: f32) -> RgbImage {
+    let side = (w.max(h) * 1.6).max(1.0);
+    let left = (x + w / 2.0 - side / 2.0).round() as i64;
+    let top = (y + h / 2.0 - side / 2.0).round() as i64;
+    let side_px = side.round().max(1.0) as u32;
+    let mut square = RgbImage::new(side_px, side_px);
+    imageops::replace(&mut square, photo, -left, -top);
+    imageops::thumbnail(&square, THUMBNAIL_SIDE, THUMBNAIL_SIDE)
+}
+
+fn path_for(cache_dir: &Path, face_id: i64) -> PathBuf {
+    cache_dir.join("faces").join(format!("{face_id}.jpg"))
+}
+
+/// Writes a thumbnail atomically (temporary file in the same folder, then rename), so a reader
+/// never sees half of one.
+pub(crate) fn save(cache_dir: &Path, face_id: i64, thumbnail: &RgbImage) -> std::io::Result<PathBuf> {
+    let path = path_for(cache_dir, face_id);
+    let dir = path.parent().unwrap_or(cache_dir);
+    std::fs::create_dir_all(dir)?;
+    let mut tmp = tempfile::Builder::new().prefix(".thumb").tempfile_in(dir)?;
+    thumbnail
+        .write_to(&mut std::io::BufWriter::new(tmp.as_file_mut()), image::ImageFormat::Jpeg)
+        .map_err(std::io::Error::other)?;
+    tmp.persist(&path).map_err(|e| e.error)?;
+    Ok(path)
+}
+
+/// The thumbnail of a face, made from its photo if it is not in the cache.
+pub(crate) fn face_thumbnail(catalog: &Catalog, cache_dir: &Path, face_id: i64) -> Result<PathBuf> {
+    let path = path_for(cache_dir, face_id);
+    if path.is_file() {
+        return Ok(path);
+    }
+    let face = catalog.face(face_id)?;
+    let photo = catalog.photo(face.photo_id)?;
+    let bytes = std::fs::read(&photo.path).map_err(|e| Error::io(&photo.path, "cannot read photo", e))?;
+    let format = Format::sniff(&bytes, None).ok_or_else(|| {
+        Error::new(ErrorKind::Io, format!("{} is no longer an image", photo.path.display()))
+    })?;
+    let image = imaging::decode_oriented(&bytes, format, photo.orientation, 250_000_000)
+        .map_err(|e| Error::new(ErrorKind::Io, format!("cannot decode {}: {e:?}", photo.path.display())))?
+        .to_rgb8();
+    save(cache_dir, face_id, &render(&image, face.x, face.y, face.w, face.h))
+        .map_err(|e| Error::io(&path, "cannot write the face thumbnail", e))
+}

@@ -1,0 +1,475 @@
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+use image::ImageFormat;
+
+use crate::catalog::{Catalog, IssueKind, PhotoFilter, PhotoStatus};
+use crate::testing::{self, ExifSpec};
+use crate::{CancelToken, Event, Library, NoProgress, ScanOptions, ScanSummary};
+
+struct Fixture {
+    dir: tempfile::TempDir,
+    library: Library,
+}
+
+impl Fixture {
+    fn new() -> Fixture {
+        let dir = tempfile::tempdir().unwrap();
+        fs::create_dir_all(dir.path().join("photos")).unwrap();
+        let library = Library::open(&dir.path().join("library.db")).unwrap();
+        Fixture { dir, library }
+    }
+
+    fn photos_dir(&self) -> PathBuf {
+        self.dir.path().join("photos")
+    }
+
+    fn write(&self, relative: &str, bytes: &[u8]) -> PathBuf {
+        let path = self.photos_dir().join(relative);
+        fs::create_dir_all(path.parent().unwrap()).unwrap();
+        fs::write(&path, bytes).unwrap();
+        path
+    }
+
+    fn scan(&mut self) -> ScanSummary {
+        let root = self.photos_dir();
+        self.library.scan(&[root], &ScanOptions::default(), &NoProgress, &CancelToken::new()).unwrap()
+    }
+
+    fn catalog(&self) -> &Catalog {
+        self.library.catalog()
+    }
+
+    fn photo(&self, relative: &str) -> crate::PhotoRow {
+        let path = fs::canonicalize(self.photos_dir()).unwrap().join(relative);
+        let all = self.catalog().photos(&PhotoFilter::default()).unwrap();
+        all.into_iter().find(|p| p.path == path).unwrap_or_else(|| panic!("{relative} is not in the catalog"))
+    }
+
+    fn issue_kinds(&self) -> Vec<(String, IssueKind)> {
+        let root = fs::canonicalize(self.photos_dir()).unwrap();
+        let mut kinds: Vec<(String, IssueKind)> = self
+            .catalog()
+            .issues()
+            .unwrap()
+            .into_iter()
+            .map(|i| (i.path.strip_prefix(&root).unwrap_or(&i.path).to_string_lossy().into_owned(), i.kind))
+            .collect();
+        kinds.sort_by(|a, b| a.0.cmp(&b.0));
+        kinds
+    }
+}
+
+fn jpeg(seed: u32) -> Vec<u8> {
+    testing::jpeg_with_exif(64, 48, seed, &ExifSpec::default())
+}
+
+#[test]
+fn records_exif_facts_for_every_orientation() {
+    let mut fx = Fixture::new();
+    for orientation in 1..=8u16 {
+        let exif = ExifSpec {
+            orientation: Some(orientation),
+            date_time_original: Some(format!("2019:06:0{orientation} 14:03:22")),
+            offset_time_original: Some("+02:00".into()),
+            gps: Some((48.8584, -2.2945)),
+            make: Some("Canon".into()),
+            model: Some("EOS 5D".into()),
+        };
+        fx.write(&format!("o{orientation}.jpg"), &testing::jpeg_with_exif(40, 30, orientation.into(), &exif));
+    }
+    let summary = fx.scan();
+    assert_eq!(summary.new, 8);
+    assert_eq!(summary.decoded, 8);
+    assert_eq!(summary.issues, 0, "{:?}", fx.issue_kinds());
+    for orientation in 1..=8u8 {
+        let photo = fx.photo(&format!("o{orientation}.jpg"));
+        assert_eq!(photo.orientation, orientation);
+        assert_eq!(photo.status, PhotoStatus::Ok);
+        assert_eq!((photo.width, photo.height), (Some(40), Some(30)), "stored pixels, before rotation");
+        assert_eq!(photo.taken_at.as_deref(), Some(format!("2019-06-0{orientation}T14:03:22").as_str()));
+        assert_eq!(photo.taken_offset.as_deref(), Some("+02:00"));
+        let (lat, lon) = photo.gps.expect("gps");
+        assert!((lat - 48.8584).abs() < 1e-4 && (lon + 2.2945).abs() < 1e-4, "{lat} {lon}");
+        assert_eq!(photo.camera_make.as_deref(), Some("Canon"));
+        assert_eq!(photo.camera_model.as_deref(), Some("EOS 5D"));
+        assert_eq!(photo.format, "jpeg");
+    }
+}
+
+#[test]
+fn decodes_every_supported_format_by_content() {
+    let mut fx = Fixture::new();
+    let image = testing::test_image(33, 21, 4);
+    for (name, format) in [
+        ("a.png", ImageFormat::Png),
+        ("b.webp", ImageFormat::WebP),
+        ("c.tiff", ImageFormat::Tiff),
+        ("d.gif", ImageFormat::Gif),
+        ("e.bmp", ImageFormat::Bmp),
+        ("f.jpg", ImageFormat::Jpeg),
+    ] {
+        fx.write(name, &testing::encode(&image, format));
+    }
+    let summary = fx.scan();
+    assert_eq!((summary.new, summary.decoded, summary.issues), (6, 6, 0), "{:?}", fx.issue_kinds());
+    for (name, format) in
+        [("a.png", "png"), ("b.webp", "webp"), ("c.tiff", "tiff"), ("d.gif", "gif"), ("e.bmp", "bmp")]
+    {
+        let photo = fx.photo(name);
+        assert_eq!((photo.format.as_str(), photo.width, photo.height), (format, Some(33), Some(21)));
+    }
+}
+
+#[test]
+fn rescan_of_an_unchanged_tree_reads_nothing() {
+    let mut fx = Fixture::new();
+    for i in 0..5 {
+        fx.write(&format!("p{i}.jpg"), &jpeg(i));
+    }
+    fx.write("broken.jpg", b"\xFF\xD8\xFF\xE0garbage");
+    let first = fx.scan();
+    assert_eq!((first.new, first.decoded), (6, 5));
+    let second = fx.scan();
+    assert_eq!((second.new, second.changed, second.decoded, second.unchanged), (0, 0, 0, 6));
+    assert_eq!(second.issues, 1, "the broken file's issue stays while the file does");
+}
+
+#[test]
+fn a_changed_file_is_read_again_and_keeps_its_identity() {
+    let mut fx = Fixture::new();
+    let path = fx.write("p.jpg", &jpeg(1));
+    fx.scan();
+    let before = fx.photo("p.jpg");
+    let exif = ExifSpec { date_time_original: Some("2001:02:03 04:05:06".into()), ..ExifSpec::default() };
+    fs::write(&path, testing::jpeg_with_exif(80, 60, 2, &exif)).unwrap();
+    let summary = fx.scan();
+    assert_eq!((summary.changed, summary.decoded), (1, 1));
+    let after = fx.photo("p.jpg");
+    assert_eq!(after.id, before.id);
+    assert_ne!(after.content_hash, before.content_hash);
+    assert_eq!((after.width, after.taken_at.as_deref()), (Some(80), Some("2001-02-03T04:05:06")));
+}
+
+#[test]
+fn a_moved_or_renamed_file_keeps_its_identity() {
+    let mut fx = Fixture::new();
+    let old = fx.write("2019/beach.jpg", &jpeg(7));
+    fx.scan();
+    let before = fx.photo("2019/beach.jpg");
+    fs::create_dir_all(fx.photos_dir().join("holidays")).unwrap();
+    fs::rename(&old, fx.photos_dir().join("holidays/beach-renamed.jpg")).unwrap();
+    let summary = fx.scan();
+    assert_eq!((summary.moved, summary.new, summary.missing), (1, 0, 0));
+    let after = fx.photo("holidays/beach-renamed.jpg");
+    assert_eq!(after.id, before.id);
+    assert_eq!(fx.catalog().photos(&PhotoFilter::default()).unwrap().len(), 1);
+}
+
+#[test]
+fn a_file_moved_to_another_library_folder_keeps_its_identity() {
+    let mut fx = Fixture::new();
+    let other_root = fx.dir.path().join("other");
+    fs::create_dir_all(&other_root).unwrap();
+    let old = fx.write("a.jpg", &jpeg(3));
+    fx.library
+        .scan(
+            &[fx.photos_dir(), other_root.clone()],
+            &ScanOptions::default(),
+            &NoProgress,
+            &CancelToken::new(),
+        )
+        .unwrap();
+    let id = fx.photo("a.jpg").id;
+    fs::rename(&old, other_root.join("a.jpg")).unwrap();
+    let summary = fx.library.scan(&[], &ScanOptions::default(), &NoProgress, &CancelToken::new()).unwrap();
+    assert_eq!((summary.moved, summary.missing), (1, 0));
+    let all = fx.catalog().photos(&PhotoFilter::default()).unwrap();
+    assert_eq!(all.len(), 1);
+    assert_eq!(all[0].id, id);
+    assert_eq!(all[0].root, fs::canonicalize(&other_root).unwrap());
+}
+
+#[test]
+fn a_missing_file_is_marked_missing_and_never_deleted() {
+    let mut fx = Fixture::new();
+    let path = fx.write("p.jpg", &jpeg(1));
+    let bytes = fs::read(&path).unwrap();
+    fx.scan();
+    let id = fx.photo("p.jpg").id;
+    fs::remove_file(&path).unwrap();
+    let summary = fx.scan();
+    assert_eq!(summary.missing, 1);
+    let photo = fx.photo("p.jpg");
+    assert_eq!((photo.id, photo.status), (id, PhotoStatus::Missing));
+    // It comes back: same row, usable again.
+    fs::write(&path, bytes).unwrap();
+    let summary = fx.scan();
+    assert_eq!(summary.missing, 0);
+    let photo = fx.photo("p.jpg");
+    assert_eq!((photo.id, photo.status), (id, PhotoStatus::Ok));
+}
+
+#[test]
+fn an_unreachable_folder_leaves_its_photos_alone() {
+    let mut fx = Fixture::new();
+    fx.write("p.jpg", &jpeg(1));
+    fx.scan();
+    let root = fs::canonicalize(fx.photos_dir()).unwrap();
+    fs::rename(fx.photos_dir(), fx.dir.path().join("unplugged")).unwrap();
+    let summary = fx.library.scan(&[], &ScanOptions::default(), &NoProgress, &CancelToken::new()).unwrap();
+    assert_eq!(summary.unreachable_roots, vec![root]);
+    assert_eq!(summary.missing, 0);
+    let all = fx.catalog().photos(&PhotoFilter::default()).unwrap();
+    assert_eq!(all[0].status, PhotoStatus::Ok);
+}
+
+#[test]
+fn zero_byte_file_is_an_issue() {
+    let mut fx = Fixture::new();
+    fx.write("empty.jpg", b"");
+    let summary = fx.scan();
+    assert_eq!(summary.issues, 1);
+    assert_eq!(fx.issue_kinds(), vec![("empty.jpg".into(), IssueKind::Empty)]);
+    assert_eq!(fx.photo("empty.jpg").status, PhotoStatus::Broken);
+}
+
+#[test]
+fn corrupt_file_is_an_issue() {
+    let mut fx = Fixture::new();
+    let mut bytes = jpeg(1);
+    // Keep the headers, scramble the entropy-coded data and the markers inside it.
+    let start = bytes.len() / 3;
+    for (i, byte) in bytes[start..].iter_mut().enumerate() {
+        *byte = if i % 2 == 0 { 0xFF } else { 0xD9 };
+    }
+    fx.write("corrupt.jpg", &bytes);
+    fx.write("noise.jpg", &[0x42; 500]);
+    let summary = fx.scan();
+    assert_eq!(summary.issues, 2, "{:?}", fx.issue_kinds());
+    assert_eq!(
+        fx.issue_kinds(),
+        vec![("corrupt.jpg".into(), IssueKind::Corrupt), ("noise.jpg".into(), IssueKind::NotAnImage)]
+    );
+}
+
+#[test]
+fn truncated_file_is_an_issue() {
+    let mut fx = Fixture::new();
+    let png = testing::encode(&testing::test_image(300, 200, 1), ImageFormat::Png);
+    fx.write("cut.png", &png[..png.len() / 2]);
+    let bytes = testing::jpeg_with_exif(300, 200, 1, &ExifSpec::default());
+    fx.write("cut.jpg", &bytes[..bytes.len() / 2]);
+    let summary = fx.scan();
+    let kinds = fx.issue_kinds();
+    assert_eq!(summary.issues, 2, "{kinds:?}");
+    assert_eq!(
+        kinds,
+        vec![("cut.jpg".into(), IssueKind::Truncated), ("cut.png".into(), IssueKind::Truncated)]
+    );
+}
+
+#[test]
+fn wrong_extension_is_read_by_content_and_noted() {
+    let mut fx = Fixture::new();
+    fx.write("really-a-png.jpg", &testing::encode(&testing::test_image(10, 10, 1), ImageFormat::Png));
+    let summary = fx.scan();
+    assert_eq!(summary.decoded, 1);
+    let photo = fx.photo("really-a-png.jpg");
+    assert_eq!((photo.format.as_str(), photo.status), ("png", PhotoStatus::Ok));
+    assert_eq!(fx.issue_kinds(), vec![("really-a-png.jpg".into(), IssueKind::WrongExtension)]);
+}
+
+#[test]
+fn an_image_without_an_image_name_is_still_found() {
+    let mut fx = Fixture::new();
+    fx.write("IMG_0001", &jpeg(1));
+    fx.write("notes.txt", b"shopping list");
+    let summary = fx.scan();
+    assert_eq!((summary.new, summary.other_files, summary.issues), (1, 1, 0));
+    assert_eq!(fx.photo("IMG_0001").format, "jpeg");
+}
+
+#[test]
+fn decompression_bomb_is_refused_before_decoding() {
+    let mut fx = Fixture::new();
+    fx.write("bomb.png", &testing::png_bomb(100_000, 100_000));
+    let summary = fx.scan();
+    assert_eq!(summary.decoded, 0);
+    assert_eq!(fx.issue_kinds(), vec![("bomb.png".into(), IssueKind::TooLarge)]);
+    let photo = fx.photo("bomb.png");
+    assert_eq!(
+        (photo.width, photo.height, photo.status),
+        (Some(100_000), Some(100_000), PhotoStatus::Broken)
+    );
+}
+
+#[test]
+fn unsupported_formats_are_listed_not_skipped() {
+    let mut fx = Fixture::new();
+    fx.write("phone.heic", &testing::heic_header());
+    let mut cr2 = b"II*\0\x10\0\0\0CR\x02\0".to_vec();
+    cr2.resize(256, 0);
+    fx.write("camera.cr2", &cr2);
+    let summary = fx.scan();
+    assert_eq!(summary.unsupported, vec![("heif".to_string(), 1), ("raw".to_string(), 1)]);
+    assert_eq!(summary.issues, 0);
+    assert_eq!(fx.photo("phone.heic").status, PhotoStatus::Unsupported);
+    assert_eq!(fx.photo("camera.cr2").format, "raw");
+}
+
+#[cfg(unix)]
+#[test]
+fn non_utf8_names_round_trip() {
+    use std::os::unix::ffi::OsStrExt;
+    let mut fx = Fixture::new();
+    let name = std::ffi::OsStr::from_bytes(b"caf\xe9-\xff.jpg");
+    fs::write(fx.photos_dir().join(name), jpeg(1)).unwrap();
+    let summary = fx.scan();
+    assert_eq!((summary.new, summary.issues), (1, 0));
+    let photos = fx.catalog().photos(&PhotoFilter::default()).unwrap();
+    assert_eq!(photos[0].path.file_name().unwrap().as_bytes(), name.as_bytes());
+    assert!(photos[0].path.exists(), "the stored path names the real file");
+    assert_eq!(fx.scan().unchanged, 1, "found again by its exact bytes");
+}
+
+#[cfg(unix)]
+#[test]
+fn symlink_loops_and_broken_links_are_issues() {
+    let mut fx = Fixture::new();
+    fx.write("album/p.jpg", &jpeg(1));
+    std::os::unix::fs::symlink(fx.photos_dir(), fx.photos_dir().join("album/loop")).unwrap();
+    std::os::unix::fs::symlink(fx.dir.path().join("nowhere.jpg"), fx.photos_dir().join("dangling.jpg"))
+        .unwrap();
+    let summary = fx.scan();
+    assert_eq!(summary.new, 1);
+    assert_eq!(
+        fx.issue_kinds(),
+        vec![("album/loop".into(), IssueKind::SymlinkLoop), ("dangling.jpg".into(), IssueKind::BrokenLink)]
+    );
+}
+
+/// Deletes a file as soon as the scan has planned its work, before the file is read.
+struct DeleteWhenPlanned(Mutex<Option<PathBuf>>);
+
+impl crate::EventSink for DeleteWhenPlanned {
+    fn event(&self, event: Event) {
+        if let Event::ScanPlanned { .. } = event {
+            if let Some(path) = self.0.lock().unwrap().take() {
+                fs::remove_file(path).unwrap();
+            }
+        }
+    }
+}
+
+#[test]
+fn a_file_deleted_mid_scan_is_an_issue_and_the_scan_finishes() {
+    let mut fx = Fixture::new();
+    for i in 0..4 {
+        fx.write(&format!("p{i}.jpg"), &jpeg(i));
+    }
+    let doomed = fx.write("doomed.jpg", &jpeg(9));
+    let sink = DeleteWhenPlanned(Mutex::new(Some(doomed)));
+    let summary =
+        fx.library.scan(&[fx.photos_dir()], &ScanOptions::default(), &sink, &CancelToken::new()).unwrap();
+    assert!(!summary.cancelled);
+    assert_eq!(summary.new, 4);
+    assert_eq!(fx.issue_kinds(), vec![("doomed.jpg".into(), IssueKind::Vanished)]);
+    // The next scan no longer sees the file, so the issue goes away.
+    assert_eq!(fx.scan().issues, 0);
+}
+
+/// Cancels the scan once `after` files were read.
+struct CancelAfter {
+    token: CancelToken,
+    after: u64,
+}
+
+impl crate::EventSink for CancelAfter {
+    fn event(&self, event: Event) {
+        if let Event::ScanProgress { done, .. } = event {
+            if done >= self.after {
+                self.token.cancel();
+            }
+        }
+    }
+}
+
+#[test]
+fn a_cancelled_scan_keeps_its_work_and_the_next_one_finishes() {
+    let mut fx = Fixture::new();
+    for i in 0..200 {
+        fx.write(&format!("p{i:03}.jpg"), &jpeg(i));
+    }
+    let token = CancelToken::new();
+    let sink = CancelAfter { token: token.clone(), after: 10 };
+    let first = fx.library.scan(&[fx.photos_dir()], &ScanOptions::default(), &sink, &token).unwrap();
+    assert!(first.cancelled);
+    assert!(first.new >= 10 && first.new < 200, "{}", first.new);
+    assert_eq!(first.missing, 0);
+    let recorded = fx.catalog().photos(&PhotoFilter::default()).unwrap().len() as u64;
+    assert_eq!(recorded, first.new);
+    let second = fx.scan();
+    assert_eq!((second.unchanged, second.new), (first.new, 200 - first.new));
+    let jobs = fx.library.recent_jobs(2).unwrap();
+    assert_eq!(jobs[1].status, crate::JobStatus::Cancelled);
+    assert_eq!(jobs[0].status, crate::JobStatus::Completed);
+}
+
+#[test]
+fn fixed_files_lose_their_issue() {
+    let mut fx = Fixture::new();
+    let path = fx.write("p.jpg", b"not yet a photo");
+    assert_eq!(fx.scan().issues, 1);
+    fs::write(&path, jpeg(1)).unwrap();
+    let summary = fx.scan();
+    assert_eq!((summary.issues, summary.changed), (0, 1));
+    assert_eq!(fx.photo("p.jpg").status, PhotoStatus::Ok);
+}
+
+#[test]
+fn date_filters_are_inclusive_and_newest_first() {
+    let mut fx = Fixture::new();
+    for (i, date) in
+        ["2018:12:31 23:59:59", "2019:01:01 00:00:00", "2019:06:15 12:00:00", "2019:12:31 23:59:59"]
+            .iter()
+            .enumerate()
+    {
+        let exif = ExifSpec { date_time_original: Some(date.to_string()), ..ExifSpec::default() };
+        fx.write(&format!("p{i}.jpg"), &testing::jpeg_with_exif(16, 16, i as u32, &exif));
+    }
+    fx.write("undated.jpg", &jpeg(99));
+    fx.scan();
+    let filter = PhotoFilter {
+        from: Some("2019-01-01".into()),
+        to: Some("2019-12-31".into()),
+        ..PhotoFilter::default()
+    };
+    let names: Vec<String> = fx
+        .catalog()
+        .photos(&filter)
+        .unwrap()
+        .iter()
+        .map(|p| p.path.file_name().unwrap().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(names, ["p3.jpg", "p2.jpg", "p1.jpg"]);
+    let all = fx.catalog().photos(&PhotoFilter::default()).unwrap();
+    assert_eq!(all.last().unwrap().path.file_name().unwrap(), "undated.jpg", "undated photos come last");
+}
+
+#[test]
+fn scanning_a_missing_folder_is_a_clear_error() {
+    let mut fx = Fixture::new();
+    let error = fx
+        .library
+        .scan(
+            &[Path::new("/no/such/folder").to_path_buf()],
+            &ScanOptions::default(),
+            &NoProgress,
+            &CancelToken::new(),
+        )
+        .unwrap_err();
+    assert_eq!(error.kind(), crate::ErrorKind::NotFound);
+    assert!(error.to_string().contains("/no/such/folder"), "{error}");
+}

@@ -1,0 +1,47 @@
+# Shared set-up for Kindred's scripts: installs what is missing, idempotently.
+# Sourced by scripts/demo, scripts/test and .ci/run; not meant to be run on its own.
+
+KINDRED_REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+# One build directory outside the clone, shared by tests, end-to-end runs and benchmarks, so
+# that every clone (and CI) reuses the same compiled dependencies.
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/kindred-target}"
+# Mesa's software Vulkan (used to test the GPU code path without a GPU) wants a runtime dir.
+export XDG_RUNTIME_DIR="${XDG_RUNTIME_DIR:-/tmp/kindred-runtime-$(id -u)}"
+mkdir -p "$XDG_RUNTIME_DIR" && chmod 700 "$XDG_RUNTIME_DIR"
+
+kindred_say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
+
+# Installs the Debian/Ubuntu packages that are not installed yet.
+kindred_need_apt() {
+    local missing=()
+    for pkg in "$@"; do
+        dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
+    done
+    [[ ${#missing[@]} -eq 0 ]] && return 0
+    kindred_say "installing ${missing[*]}"
+    local sudo=""
+    [[ $(id -u) -ne 0 ]] && sudo="sudo"
+    $sudo apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+}
+
+# The Rust toolchain pinned in rust-toolchain.toml (rustup installs it on first use).
+kindred_need_rust() {
+    if ! command -v cargo >/dev/null 2>&1 && [[ -x "$HOME/.cargo/bin/cargo" ]]; then
+        export PATH="$HOME/.cargo/bin:$PATH"
+    fi
+    if ! command -v cargo >/dev/null 2>&1; then
+        kindred_need_apt curl ca-certificates
+        kindred_say "installing Rust with rustup"
+        curl --proto '=https' --tlsv1.2 -sSf https://sh.rustup.rs | sh -s -- -y --profile minimal >&2
+        export PATH="$HOME/.cargo/bin:$PATH"
+    fi
+}
+
+# Everything needed to build and run the core, the CLI and the face models.
+kindred_setup() {
+    kindred_need_apt build-essential pkg-config python3 python3-pip \
+        libvulkan1 mesa-vulkan-drivers
+    kindred_need_rust
+    "$KINDRED_REPO/scripts/fetch-models" >/dev/null
+}
