@@ -36,10 +36,7 @@ fn main() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let rt = Runtime::new(pref).expect("runtime");
     println!("device: {:?}", rt.info());
-    println!(
-        "threads: {}",
-        std::thread::available_parallelism().map_or(1, |n| n.get())
-    );
+    println!("threads: {}", std::thread::available_parallelism().map_or(1, |n| n.get()));
 
     let t = Instant::now();
     let detector = Detector::from_onnx(
@@ -52,14 +49,9 @@ fn main() {
         &rt,
     )
     .expect("SFace loads");
-    println!(
-        "load both networks: {:.0} ms",
-        t.elapsed().as_secs_f64() * 1e3
-    );
+    println!("load both networks: {:.0} ms", t.elapsed().as_secs_f64() * 1e3);
 
-    let photo = image::open(root.join("../assets/photos/solvay-1927.jpg"))
-        .expect("sample photo")
-        .to_rgb8();
+    let photo = image::open(root.join("../assets/photos/solvay-1927.jpg")).expect("sample photo").to_rgb8();
     let img = image::imageops::resize(&photo, 640, 480, FilterType::Triangle);
     let faces = detector.detect(&img, 0.6, 0.3);
     println!("faces in the 640×480 test image: {}", faces.len());
@@ -72,22 +64,12 @@ fn main() {
     let r = rate(budget, || {
         detector.detect_batch(&batch, 0.6, 0.3);
     });
-    println!(
-        "detect_batch 4 × 640×480: {:.1} images/s ({:.1} ms each)",
-        4.0 * r,
-        1e3 / (4.0 * r)
-    );
+    println!("detect_batch 4 × 640×480: {:.1} images/s ({:.1} ms each)", 4.0 * r, 1e3 / (4.0 * r));
 
-    let mut crops: Vec<_> = faces
-        .iter()
-        .cycle()
-        .take(32)
-        .map(|f| align::align_face(&img, &f.landmarks))
-        .collect();
+    let mut crops: Vec<_> =
+        faces.iter().cycle().take(32).map(|f| align::align_face(&img, &f.landmarks)).collect();
     // The embedder's cost does not depend on the content: any crop will do.
-    crops.resize_with(32, || {
-        image::imageops::resize(&img, 112, 112, FilterType::Triangle)
-    });
+    crops.resize_with(32, || image::imageops::resize(&img, 112, 112, FilterType::Triangle));
     let r = rate(budget, || {
         for f in &faces {
             align::align_face(&img, &f.landmarks);
@@ -98,10 +80,6 @@ fn main() {
         let r = rate(budget, || {
             embedder.embed(&crops[..n]);
         });
-        println!(
-            "embed batch {n:2}: {:.1} faces/s ({:.1} ms per face)",
-            r * n as f64,
-            1e3 / (r * n as f64)
-        );
+        println!("embed batch {n:2}: {:.1} faces/s ({:.1} ms per face)", r * n as f64, 1e3 / (r * n as f64));
     }
 }

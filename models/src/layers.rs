@@ -28,21 +28,12 @@ pub(crate) struct ConvSpec {
 impl ConvSpec {
     /// A `k×k` convolution, stride 1, padding `k / 2`.
     pub(crate) fn new(c_in: usize, c_out: usize, kernel: usize) -> Self {
-        ConvSpec {
-            c_in,
-            c_out,
-            kernel,
-            stride: 1,
-            groups: 1,
-        }
+        ConvSpec { c_in, c_out, kernel, stride: 1, groups: 1 }
     }
 
     /// The depthwise 3×3 convolution over `c` channels.
     pub(crate) fn depthwise(c: usize) -> Self {
-        ConvSpec {
-            groups: c,
-            ..ConvSpec::new(c, c, 3)
-        }
+        ConvSpec { groups: c, ..ConvSpec::new(c, c, 3) }
     }
 
     pub(crate) fn stride(self, stride: usize) -> Self {
@@ -51,22 +42,12 @@ impl ConvSpec {
 
     /// OIHW weight shape.
     pub(crate) fn weight_shape(&self) -> [usize; 4] {
-        [
-            self.c_out,
-            self.c_in / self.groups,
-            self.kernel,
-            self.kernel,
-        ]
+        [self.c_out, self.c_in / self.groups, self.kernel, self.kernel]
     }
 
     /// Builds the layer. Padding is symmetric `kernel / 2`, as in every conv of both
     /// networks (explicit `pads` in the ONNX files).
-    pub(crate) fn build(
-        &self,
-        weight: Vec<f32>,
-        bias: Option<Vec<f32>>,
-        device: &Device,
-    ) -> Conv2d {
+    pub(crate) fn build(&self, weight: Vec<f32>, bias: Option<Vec<f32>>, device: &Device) -> Conv2d {
         let pad = self.kernel / 2;
         Conv2d {
             weight: Param::from_data(TensorData::new(weight, self.weight_shape()), device),
@@ -116,20 +97,11 @@ impl BnWeights {
 
 /// Per-channel PReLU.
 pub(crate) fn prelu(alpha: Vec<f32>, device: &Device) -> PRelu {
-    PRelu {
-        alpha: param1(alpha, device),
-        alpha_value: 0.25,
-    }
+    PRelu { alpha: param1(alpha, device), alpha_value: 0.25 }
 }
 
 /// A linear layer from a weight stored `[in, out]` (burn's layout).
-pub(crate) fn linear(
-    weight: Vec<f32>,
-    d_in: usize,
-    d_out: usize,
-    bias: Vec<f32>,
-    device: &Device,
-) -> Linear {
+pub(crate) fn linear(weight: Vec<f32>, d_in: usize, d_out: usize, bias: Vec<f32>, device: &Device) -> Linear {
     Linear {
         weight: Param::from_data(TensorData::new(weight, [d_in, d_out]), device),
         bias: Some(param1(bias, device)),

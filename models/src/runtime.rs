@@ -58,11 +58,8 @@ pub struct Runtime {
 }
 
 /// wgpu kinds to try, in order, for [`DevicePreference::Auto`].
-const HARDWARE_KINDS: [DeviceKind; 3] = [
-    DeviceKind::DiscreteGpu(0),
-    DeviceKind::IntegratedGpu(0),
-    DeviceKind::VirtualGpu(0),
-];
+const HARDWARE_KINDS: [DeviceKind; 3] =
+    [DeviceKind::DiscreteGpu(0), DeviceKind::IntegratedGpu(0), DeviceKind::VirtualGpu(0)];
 
 /// wgpu runtimes opened so far, by device kind. burn refuses to initialise the same wgpu
 /// device twice in one process, so a second `Runtime::new` must reuse the first result.
@@ -78,9 +75,7 @@ impl Runtime {
     pub fn new(pref: DevicePreference) -> Result<Runtime, ModelError> {
         match pref {
             DevicePreference::Cpu => Ok(Runtime::cpu()),
-            DevicePreference::Auto => {
-                Ok(open_first(&HARDWARE_KINDS).unwrap_or_else(|_| Runtime::cpu()))
-            }
+            DevicePreference::Auto => Ok(open_first(&HARDWARE_KINDS).unwrap_or_else(|_| Runtime::cpu())),
             DevicePreference::Gpu => {
                 let mut kinds = HARDWARE_KINDS.to_vec();
                 kinds.push(DeviceKind::Cpu);
@@ -122,9 +117,7 @@ fn open_first(kinds: &[DeviceKind]) -> Result<Runtime, String> {
 
 fn open_wgpu(kind: DeviceKind) -> Result<Runtime, String> {
     let key = format!("{kind:?}");
-    let mut opened = OPENED
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    let mut opened = OPENED.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
     if let Some((_, result)) = opened.iter().find(|(k, _)| *k == key) {
         return result.clone();
     }
@@ -138,17 +131,10 @@ fn open_wgpu(kind: DeviceKind) -> Result<Runtime, String> {
                 DeviceType::Cpu => ComputeKind::Cpu,
                 _ => ComputeKind::Gpu,
             };
-            let driver = format!("{} {}", adapter.driver, adapter.driver_info)
-                .trim()
-                .to_string();
+            let driver = format!("{} {}", adapter.driver, adapter.driver_info).trim().to_string();
             Runtime {
                 device,
-                info: RuntimeInfo {
-                    kind,
-                    backend: "wgpu".into(),
-                    adapter: adapter.name,
-                    driver,
-                },
+                info: RuntimeInfo { kind, backend: "wgpu".into(), adapter: adapter.name, driver },
             }
         })
         .map_err(|e| e.to_string());

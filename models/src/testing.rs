@@ -15,11 +15,7 @@ pub(crate) struct Builder {
 
 impl Builder {
     pub(crate) fn new(seed: u64) -> Self {
-        Builder {
-            w: OnnxWriter::new(),
-            rng: Lcg::new(seed),
-            weights: HashMap::new(),
-        }
+        Builder { w: OnnxWriter::new(), rng: Lcg::new(seed), weights: HashMap::new() }
     }
 
     /// A block-int8 weight of magnitude about `amp`.
@@ -31,12 +27,7 @@ impl Builder {
     /// A plain f32 tensor in raw_data, uniform in ±`amp` around `centre`.
     pub(crate) fn raw(&mut self, name: &str, dims: &[usize], centre: f32, amp: f32) {
         let n = dims.iter().product();
-        let v: Vec<f32> = self
-            .rng
-            .vec(n, amp)
-            .into_iter()
-            .map(|x| x + centre)
-            .collect();
+        let v: Vec<f32> = self.rng.vec(n, amp).into_iter().map(|x| x + centre).collect();
         self.w.tensor(name, dims, DataW::F32Raw(v.clone()));
         self.weights.insert(name.to_string(), v);
     }
@@ -44,12 +35,7 @@ impl Builder {
     /// A plain f32 tensor in packed float_data.
     pub(crate) fn packed(&mut self, name: &str, dims: &[usize], centre: f32, amp: f32) {
         let n = dims.iter().product();
-        let v: Vec<f32> = self
-            .rng
-            .vec(n, amp)
-            .into_iter()
-            .map(|x| x + centre)
-            .collect();
+        let v: Vec<f32> = self.rng.vec(n, amp).into_iter().map(|x| x + centre).collect();
         self.w.tensor(name, dims, DataW::F32Packed(v.clone()));
         self.weights.insert(name.to_string(), v);
     }
@@ -127,10 +113,7 @@ pub(crate) fn yunet(seed: u64) -> Builder {
             &format!("Resize_{output}"),
             &[input, "240", scales],
             &[output],
-            &[
-                ("mode", AttrW::Str("nearest")),
-                ("coordinate_transformation_mode", AttrW::Str("asymmetric")),
-            ],
+            &[("mode", AttrW::Str("nearest")), ("coordinate_transformation_mode", AttrW::Str("asymmetric"))],
         );
     }
     b.w.tensor("290", &[3], DataW::I64(vec![1, -1, 1]));
@@ -157,12 +140,7 @@ pub(crate) const SFACE_BLOCKS: [(usize, usize, usize); 13] = [
 
 fn sface_layer(b: &mut Builder, name: &str, dims: [usize; 4], block: usize) {
     let fan_in = dims[1] * dims[2] * dims[3];
-    b.quantized(
-        &format!("{name}_conv2d_weight"),
-        &dims,
-        block,
-        1.7 / (fan_in as f32).sqrt(),
-    );
+    b.quantized(&format!("{name}_conv2d_weight"), &dims, block, 1.7 / (fan_in as f32).sqrt());
     let bn = name.to_string() + "_batchnorm";
     sface_bn(b, &bn, dims[0], 1e-3);
     b.packed(&format!("{name}_relu_gamma"), &[dims[0], 1, 1], 0.25, 0.1);
@@ -201,25 +179,14 @@ pub(crate) fn sface(seed: u64) -> Builder {
     for (i, (_, c_in, c_out)) in SFACE_BLOCKS.iter().enumerate() {
         let n = i + 2;
         sface_layer(&mut b, &format!("conv_{n}_dw"), [*c_in, 1, 3, 3], 9);
-        sface_layer(
-            &mut b,
-            &format!("conv_{n}"),
-            [*c_out, *c_in, 1, 1],
-            64.min(*c_in),
-        );
+        sface_layer(&mut b, &format!("conv_{n}"), [*c_out, *c_in, 1, 1], 64.min(*c_in));
     }
     sface_bn(&mut b, "bn1", 1024, 2e-5);
     b.quantized("pre_fc1_weight", &[128, 50176], 64, 3.0 / 50176f32.sqrt());
     b.quantized("pre_fc1_bias", &[128], 64, 0.1);
     sface_bn(&mut b, "fc1", 128, 2e-5);
     b.w.constant("_v_265", &[], DataW::F32Raw(vec![0.4]));
-    b.w.node(
-        "Dropout",
-        "dropout5",
-        &["bn1", "_v_265"],
-        &["dropout5"],
-        &[],
-    );
+    b.w.node("Dropout", "dropout5", &["bn1", "_v_265"], &["dropout5"], &[]);
     b
 }
 
@@ -278,12 +245,7 @@ impl Act {
                 }
             }
         }
-        Act {
-            c: c_out,
-            h,
-            w,
-            data,
-        }
+        Act { c: c_out, h, w, data }
     }
 
     pub(crate) fn map(mut self, f: impl Fn(usize, f32) -> f32) -> Act {
@@ -308,12 +270,7 @@ impl Act {
                 }
             }
         }
-        Act {
-            c: self.c,
-            h,
-            w,
-            data,
-        }
+        Act { c: self.c, h, w, data }
     }
 
     pub(crate) fn upsample2_add(&self, skip: &Act) -> Act {
@@ -333,9 +290,7 @@ impl Act {
 /// as [`crate::detector`]'s network returns them.
 pub(crate) fn yunet_reference(b: &Builder, input: &Act) -> Vec<Vec<f32>> {
     let relu = |_: usize, v: f32| v.max(0.0);
-    let x = input
-        .conv(b.get("420"), Some(b.get("421")), 16, 3, 2, 1)
-        .map(relu);
+    let x = input.conv(b.get("420"), Some(b.get("421")), 16, 3, 2, 1).map(relu);
     let dp = |x: &Act, k: usize| -> Act {
         let (prefix, _, c_out) = YUNET_DP[k - 1];
         x.conv(
@@ -346,14 +301,7 @@ pub(crate) fn yunet_reference(b: &Builder, input: &Act) -> Vec<Vec<f32>> {
             1,
             1,
         )
-        .conv(
-            b.get(&(420 + 3 * k).to_string()),
-            Some(b.get(&(421 + 3 * k).to_string())),
-            c_out,
-            3,
-            1,
-            c_out,
-        )
+        .conv(b.get(&(420 + 3 * k).to_string()), Some(b.get(&(421 + 3 * k).to_string())), c_out, 3, 1, c_out)
         .map(relu)
     };
     let x = dp(&x, 1).max_pool2();
@@ -408,14 +356,7 @@ pub(crate) fn sface_reference(b: &Builder, input: &Act) -> Vec<f32> {
         x.map(|c, val| (val - m[c]) / (v[c] + eps).sqrt() * g[c] + be[c])
     };
     let layer = |x: &Act, name: &str, c_out: usize, k: usize, stride: usize, groups: usize| {
-        let y = x.conv(
-            b.get(&format!("{name}_conv2d_weight")),
-            None,
-            c_out,
-            k,
-            stride,
-            groups,
-        );
+        let y = x.conv(b.get(&format!("{name}_conv2d_weight")), None, c_out, k, stride, groups);
         let y = bn(y, &format!("{name}_batchnorm"), 1e-3);
         let a = b.get(&format!("{name}_relu_gamma"));
         y.map(|c, v| if v > 0.0 { v } else { a[c] * v })
@@ -435,12 +376,7 @@ pub(crate) fn sface_reference(b: &Builder, input: &Act) -> Vec<f32> {
             row.iter().zip(&x.data).map(|(a, b)| a * b).sum::<f32>() + bias[o]
         })
         .collect();
-    let fc = Act {
-        c: 128,
-        h: 1,
-        w: 1,
-        data: out,
-    };
+    let fc = Act { c: 128, h: 1, w: 1, data: out };
     bn(fc, "fc1", 2e-5).data
 }
 

@@ -39,10 +39,7 @@ impl Embedder {
         let mut constants = Constants::from_onnx(bytes)?;
         let net = SFace::load(&mut constants, &rt.device)?;
         constants.finish()?;
-        Ok(Embedder {
-            net: net.fuse().valid(),
-            device: rt.device.clone(),
-        })
+        Ok(Embedder { net: net.fuse().valid(), device: rt.device.clone() })
     }
 
     /// Embeds aligned face crops (see [`align::align_face`](crate::align::align_face)):
@@ -57,12 +54,7 @@ impl Embedder {
                 TensorData::new(rgb_planes(chunk), [chunk.len(), 3, INPUT_SIZE, INPUT_SIZE]),
                 &self.device,
             );
-            let raw = self
-                .net
-                .forward(input)
-                .into_data()
-                .try_into_vec::<f32>()
-                .expect("SFace output is f32");
+            let raw = self.net.forward(input).into_data().try_into_vec::<f32>().expect("SFace output is f32");
             out.extend(raw.chunks_exact(EMBEDDING_DIM).map(l2_normalised));
         }
         out
@@ -88,12 +80,8 @@ fn rgb_planes(faces: &[RgbImage]) -> Vec<f32> {
         let face = if face.dimensions() == (INPUT_SIZE as u32, INPUT_SIZE as u32) {
             face
         } else {
-            resized = image::imageops::resize(
-                face,
-                INPUT_SIZE as u32,
-                INPUT_SIZE as u32,
-                FilterType::Triangle,
-            );
+            resized =
+                image::imageops::resize(face, INPUT_SIZE as u32, INPUT_SIZE as u32, FilterType::Triangle);
             &resized
         };
         for (i, px) in face.as_raw().chunks_exact(3).enumerate() {

@@ -52,10 +52,7 @@ impl ConvBnPrelu {
         let mut conv = self.conv.clone();
         conv.weight = Param::from_tensor(weight);
         conv.bias = Some(Param::from_tensor(bias));
-        ConvPrelu {
-            conv,
-            act: self.act.clone(),
-        }
+        ConvPrelu { conv, act: self.act.clone() }
     }
 }
 
@@ -98,10 +95,7 @@ const BLOCKS: [(usize, usize, usize); 13] = [
 ];
 
 impl SFace {
-    #[cfg_attr(
-        not(test),
-        allow(dead_code, reason = "the fine-tune trains this module")
-    )]
+    #[cfg_attr(not(test), allow(dead_code, reason = "the fine-tune trains this module"))]
     pub(crate) fn forward(&self, x: Tensor<4>) -> Tensor<2> {
         let mut x = self.conv1.forward(x);
         for block in &self.blocks {
@@ -147,49 +141,31 @@ impl SFace {
     /// `model-dumps/sface_graph.txt` of the project notes).
     pub(crate) fn load(c: &mut Constants, device: &Device) -> Result<SFace, ModelError> {
         let epsilons = batchnorm_epsilons(c);
-        let bn = |c: &mut Constants,
-                  prefix: &str,
-                  ch: usize,
-                  default_eps: f64|
-         -> Result<BnWeights, ModelError> {
-            Ok(BnWeights {
-                gamma: c.take(&format!("{prefix}_gamma"), &[ch])?,
-                beta: c.take(&format!("{prefix}_beta"), &[ch])?,
-                mean: c.take(&format!("{prefix}_moving_mean"), &[ch])?,
-                var: c.take(&format!("{prefix}_moving_var"), &[ch])?,
-                epsilon: epsilons
-                    .get(&format!("{prefix}_gamma"))
-                    .copied()
-                    .unwrap_or(default_eps),
-            })
-        };
-        let layer =
-            |c: &mut Constants, name: &str, spec: ConvSpec| -> Result<ConvBnPrelu, ModelError> {
-                let ch = spec.c_out;
-                let conv = spec.build(
-                    c.take(&format!("{name}_conv2d_weight"), &spec.weight_shape())?,
-                    None,
-                    device,
-                );
-                let bn = bn(c, &format!("{name}_batchnorm"), ch, 1e-3)?.build(device);
-                let act = prelu(c.take(&format!("{name}_relu_gamma"), &[ch, 1, 1])?, device);
-                Ok(ConvBnPrelu { conv, bn, act })
+        let bn =
+            |c: &mut Constants, prefix: &str, ch: usize, default_eps: f64| -> Result<BnWeights, ModelError> {
+                Ok(BnWeights {
+                    gamma: c.take(&format!("{prefix}_gamma"), &[ch])?,
+                    beta: c.take(&format!("{prefix}_beta"), &[ch])?,
+                    mean: c.take(&format!("{prefix}_moving_mean"), &[ch])?,
+                    var: c.take(&format!("{prefix}_moving_var"), &[ch])?,
+                    epsilon: epsilons.get(&format!("{prefix}_gamma")).copied().unwrap_or(default_eps),
+                })
             };
+        let layer = |c: &mut Constants, name: &str, spec: ConvSpec| -> Result<ConvBnPrelu, ModelError> {
+            let ch = spec.c_out;
+            let conv =
+                spec.build(c.take(&format!("{name}_conv2d_weight"), &spec.weight_shape())?, None, device);
+            let bn = bn(c, &format!("{name}_batchnorm"), ch, 1e-3)?.build(device);
+            let act = prelu(c.take(&format!("{name}_relu_gamma"), &[ch, 1, 1])?, device);
+            Ok(ConvBnPrelu { conv, bn, act })
+        };
 
         let conv1 = layer(c, "conv_1", ConvSpec::new(3, 32, 3))?;
         let mut blocks = Vec::new();
         for (i, (stride, c_in, c_out)) in BLOCKS.into_iter().enumerate() {
             let n = i + 2;
-            blocks.push(layer(
-                c,
-                &format!("conv_{n}_dw"),
-                ConvSpec::depthwise(c_in).stride(stride),
-            )?);
-            blocks.push(layer(
-                c,
-                &format!("conv_{n}"),
-                ConvSpec::new(c_in, c_out, 1),
-            )?);
+            blocks.push(layer(c, &format!("conv_{n}_dw"), ConvSpec::depthwise(c_in).stride(stride))?);
+            blocks.push(layer(c, &format!("conv_{n}"), ConvSpec::new(c_in, c_out, 1))?);
         }
         let bn1 = bn(c, "bn1", 1024, 2e-5)?.build(device);
         // ONNX Gemm with transB stores W as [out, in]; burn's Linear wants [in, out].
@@ -204,13 +180,7 @@ impl SFace {
         let fc_bn = bn(c, "fc1", DIM, 2e-5)?.build(device);
 
         check_structure(c)?;
-        Ok(SFace {
-            conv1,
-            blocks,
-            bn1,
-            fc,
-            fc_bn,
-        })
+        Ok(SFace { conv1, blocks, bn1, fc, fc_bn })
     }
 
     /// The graph's own input scaling, done on the host while filling the input tensor:

@@ -18,11 +18,7 @@ fn random_sface() -> &'static (Vec<u8>, Builder) {
 fn face(seed: u32) -> RgbImage {
     RgbImage::from_fn(112, 112, |x, y| {
         let v = (x * 13 + y * 7 + seed * 29) ^ (x * y / 5);
-        Rgb([
-            (v % 256) as u8,
-            ((v / 2 + 40) % 256) as u8,
-            ((v * 3) % 256) as u8,
-        ])
+        Rgb([(v % 256) as u8, ((v / 2 + 40) % 256) as u8, ((v * 3) % 256) as u8])
     })
 }
 
@@ -36,12 +32,7 @@ fn random_weights_match_a_plain_loop_reference() {
     let img = face(1);
     let want = testing::sface_reference(
         b,
-        &Act {
-            c: 3,
-            h: 112,
-            w: 112,
-            data: rgb_planes(std::slice::from_ref(&img)),
-        },
+        &Act { c: 3, h: 112, w: 112, data: rgb_planes(std::slice::from_ref(&img)) },
     );
     let got = embedder().embed(&[img]);
     let c = cosine(&got[0], &want);
@@ -105,10 +96,7 @@ fn wrong_input_scaling_is_rejected() {
     b.w.tensor("scalar_op3", &[1], DataW::F32Raw(vec![1.0]));
     b.w.node("Sub", "second_sub", &["m", "scalar_op3"], &["n"], &[]);
     let err = Embedder::from_onnx(&b.w.finish(), &Runtime::cpu()).unwrap_err();
-    assert!(
-        err.to_string().contains("input scaling constant 127.5"),
-        "{err}"
-    );
+    assert!(err.to_string().contains("input scaling constant 127.5"), "{err}");
 }
 
 #[test]

@@ -180,17 +180,11 @@ impl OnnxWriter {
         };
         let n_scales: usize = s_dims.iter().product();
         let q: Vec<i8> = (0..rows * cols).map(|_| rng.int8()).collect();
-        let scales: Vec<f32> = (0..n_scales)
-            .map(|_| amp / 127.0 * (0.5 + rng.unit()))
-            .collect();
+        let scales: Vec<f32> = (0..n_scales).map(|_| amp / 127.0 * (0.5 + rng.unit())).collect();
         let zero: Vec<i8> = (0..n_scales).map(|_| rng.int8() / 8).collect();
         let mut values = Vec::with_capacity(q.len());
         for (i, &v) in q.iter().enumerate() {
-            let s = if dims.len() == 1 {
-                i / block
-            } else {
-                (i / cols) * s_dims[1] + (i % cols) / block
-            };
+            let s = if dims.len() == 1 { i / block } else { (i / cols) * s_dims[1] + (i % cols) / block };
             values.push((f32::from(v) - f32::from(zero[s])) * scales[s]);
         }
         let quantized = format!("{name}_quantized");
@@ -205,18 +199,11 @@ impl OnnxWriter {
             &format!("{name}_quantized_node"),
             &[&quantized, &scales_name, &zero_name],
             &[&dq],
-            &[
-                ("block_size", AttrW::Int(block as i64)),
-                ("axis", AttrW::Int(axis)),
-            ],
+            &[("block_size", AttrW::Int(block as i64)), ("axis", AttrW::Int(axis))],
         );
         // The exporter records the shape of every quantised tensor, reshaped or not.
         let shape_name = format!("{name}_shape");
-        self.tensor(
-            &shape_name,
-            &[dims.len()],
-            DataW::I64(dims.iter().map(|&d| d as i64).collect()),
-        );
+        self.tensor(&shape_name, &[dims.len()], DataW::I64(dims.iter().map(|&d| d as i64).collect()));
         if dims.len() > 2 {
             self.node(
                 "Reshape",
@@ -243,16 +230,11 @@ pub(crate) struct Lcg(u64);
 
 impl Lcg {
     pub(crate) fn new(seed: u64) -> Self {
-        Lcg(seed
-            .wrapping_mul(6364136223846793005)
-            .wrapping_add(1442695040888963407))
+        Lcg(seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407))
     }
 
     pub(crate) fn next_u32(&mut self) -> u32 {
-        self.0 = self
-            .0
-            .wrapping_mul(6364136223846793005)
-            .wrapping_add(1442695040888963407);
+        self.0 = self.0.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
         (self.0 >> 33) as u32
     }
 

@@ -31,10 +31,7 @@ fn gpu_preference_opens_wgpu_or_says_why_not() {
             assert_eq!(Runtime::new(DevicePreference::Gpu).unwrap().info(), info);
         }
         Err(e @ ModelError::NoGpuAdapter { .. }) => {
-            assert!(
-                e.to_string().starts_with("no GPU adapter could be opened"),
-                "{e}"
-            );
+            assert!(e.to_string().starts_with("no GPU adapter could be opened"), "{e}");
         }
         Err(other) => panic!("unexpected error {other}"),
     }
@@ -48,31 +45,23 @@ fn wgpu_agrees_with_cpu() {
         eprintln!("wgpu_agrees_with_cpu: set KINDRED_GPU_TESTS=1 to run");
         return;
     }
-    let gpu =
-        Runtime::new(DevicePreference::Gpu).expect("KINDRED_GPU_TESTS=1 needs a wgpu adapter");
+    let gpu = Runtime::new(DevicePreference::Gpu).expect("KINDRED_GPU_TESTS=1 needs a wgpu adapter");
     eprintln!("wgpu adapter: {:?}", gpu.info());
     let Some((det_gpu, emb_gpu)) = support::networks("wgpu_agrees_with_cpu", &gpu) else {
         return;
     };
     let (det_cpu, emb_cpu) = support::networks("wgpu_agrees_with_cpu", &Runtime::cpu()).unwrap();
-    let photo = image::open(support::repo_root().join("assets/photos/obama-official-2012.jpg"))
-        .unwrap()
-        .to_rgb8();
+    let photo =
+        image::open(support::repo_root().join("assets/photos/obama-official-2012.jpg")).unwrap().to_rgb8();
     let small = image::imageops::resize(&photo, 256, 320, image::imageops::FilterType::Triangle);
     let a = det_cpu.detect(&small, 0.5, 0.3);
     let b = det_gpu.detect(&small, 0.5, 0.3);
     assert_eq!(a.len(), b.len(), "cpu {a:?}\ngpu {b:?}");
     for (x, y) in a.iter().zip(&b) {
         assert!((x.score - y.score).abs() < 1e-3, "{x:?} vs {y:?}");
-        assert!(
-            (x.x - y.x).abs() < 0.1 && (x.y - y.y).abs() < 0.1,
-            "{x:?} vs {y:?}"
-        );
+        assert!((x.x - y.x).abs() < 0.1 && (x.y - y.y).abs() < 0.1, "{x:?} vs {y:?}");
     }
-    let crops: Vec<_> = a
-        .iter()
-        .map(|d| kindred_models::align::align_face(&small, &d.landmarks))
-        .collect();
+    let crops: Vec<_> = a.iter().map(|d| kindred_models::align::align_face(&small, &d.landmarks)).collect();
     for (x, y) in emb_cpu.embed(&crops).iter().zip(emb_gpu.embed(&crops)) {
         let c = cosine(x, &y);
         assert!(c > 0.9999, "cosine {c}");
