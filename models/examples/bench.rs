@@ -76,7 +76,7 @@ fn main() {
         }
     });
     println!("align: {:.0} crops/s", r * faces.len() as f64);
-    for n in [1, 8, 16, 32] {
+    for n in [1, 2, 4, 8, 16, 32] {
         let r = rate(budget, || {
             embedder.embed(&crops[..n]);
         });
