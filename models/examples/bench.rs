@@ -10,7 +10,7 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use image::imageops::FilterType;
-use kindred_models::{DevicePreference, Detector, Embedder, Runtime, align, weights};
+use kindred_models::{Detector, DevicePreference, Embedder, Runtime, align, weights};
 
 /// Runs `f` repeatedly for about `budget` after one warm-up call; returns calls per second.
 fn rate(budget: Duration, mut f: impl FnMut()) -> f64 {
@@ -36,10 +36,7 @@ fn main() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let rt = Runtime::new(pref).expect("runtime");
     println!("device: {:?}", rt.info());
-    println!(
-        "threads: {}",
-        std::thread::available_parallelism().map_or(1, |n| n.get())
-    );
+    println!("threads: {}", std::thread::available_parallelism().map_or(1, |n| n.get()));
 
     let t = Instant::now();
     let detector = Detector::from_onnx(
@@ -54,9 +51,7 @@ fn main() {
     .expect("SFace loads");
     println!("load both networks: {:.0} ms", t.elapsed().as_secs_f64() * 1e3);
 
-    let photo = image::open(root.join("../assets/photos/solvay-1927.jpg"))
-        .expect("sample photo")
-        .to_rgb8();
+    let photo = image::open(root.join("../assets/photos/solvay-1927.jpg")).expect("sample photo").to_rgb8();
     let img = image::imageops::resize(&photo, 640, 480, FilterType::Triangle);
     let faces = detector.detect(&img, 0.6, 0.3);
     println!("faces in the 640×480 test image: {}", faces.len());
@@ -69,18 +64,10 @@ fn main() {
     let r = rate(budget, || {
         detector.detect_batch(&batch, 0.6, 0.3);
     });
-    println!(
-        "detect_batch 4 × 640×480: {:.1} images/s ({:.1} ms each)",
-        4.0 * r,
-        1e3 / (4.0 * r)
-    );
+    println!("detect_batch 4 × 640×480: {:.1} images/s ({:.1} ms each)", 4.0 * r, 1e3 / (4.0 * r));
 
-    let mut crops: Vec<_> = faces
-        .iter()
-        .cycle()
-        .take(32)
-        .map(|f| align::align_face(&img, &f.landmarks))
-        .collect();
+    let mut crops: Vec<_> =
+        faces.iter().cycle().take(32).map(|f| align::align_face(&img, &f.landmarks)).collect();
     // The embedder's cost does not depend on the content: any crop will do.
     crops.resize_with(32, || image::imageops::resize(&img, 112, 112, FilterType::Triangle));
     let r = rate(budget, || {
@@ -89,14 +76,10 @@ fn main() {
         }
     });
     println!("align: {:.0} crops/s", r * faces.len() as f64);
-    for n in [1, 8, 16, 32] {
+    for n in [1, 2, 4, 8, 16, 32] {
         let r = rate(budget, || {
             embedder.embed(&crops[..n]);
         });
-        println!(
-            "embed batch {n:2}: {:.1} faces/s ({:.1} ms per face)",
-            r * n as f64,
-            1e3 / (r * n as f64)
-        );
+        println!("embed batch {n:2}: {:.1} faces/s ({:.1} ms per face)", r * n as f64, 1e3 / (r * n as f64));
     }
 }

@@ -93,9 +93,6 @@ pub enum ModelError {
 
 impl ModelError {
     pub(crate) fn bad_onnx(what: impl Into<String>, location: impl Into<String>) -> Self {
-        ModelError::BadOnnx {
-            what: what.into(),
-            location: location.into(),
-        }
+        ModelError::BadOnnx { what: what.into(), location: location.into() }
     }
 }

@@ -4,9 +4,9 @@
 //! would first fill every parameter with random values only for us to overwrite them.
 
 use burn::module::Param;
+use burn::module::RunningState;
 use burn::nn::conv::Conv2d;
 use burn::nn::{BatchNorm, Linear, PRelu, PaddingConfig2d};
-use burn::module::RunningState;
 use burn::tensor::{Device, Tensor, TensorData};
 
 /// A 1-D parameter.
@@ -28,21 +28,12 @@ pub(crate) struct ConvSpec {
 impl ConvSpec {
     /// A `k×k` convolution, stride 1, padding `k / 2`.
     pub(crate) fn new(c_in: usize, c_out: usize, kernel: usize) -> Self {
-        ConvSpec {
-            c_in,
-            c_out,
-            kernel,
-            stride: 1,
-            groups: 1,
-        }
+        ConvSpec { c_in, c_out, kernel, stride: 1, groups: 1 }
     }
 
     /// The depthwise 3×3 convolution over `c` channels.
     pub(crate) fn depthwise(c: usize) -> Self {
-        ConvSpec {
-            groups: c,
-            ..ConvSpec::new(c, c, 3)
-        }
+        ConvSpec { groups: c, ..ConvSpec::new(c, c, 3) }
     }
 
     pub(crate) fn stride(self, stride: usize) -> Self {
@@ -106,10 +97,7 @@ impl BnWeights {
 
 /// Per-channel PReLU.
 pub(crate) fn prelu(alpha: Vec<f32>, device: &Device) -> PRelu {
-    PRelu {
-        alpha: param1(alpha, device),
-        alpha_value: 0.25,
-    }
+    PRelu { alpha: param1(alpha, device), alpha_value: 0.25 }
 }
 
 /// A linear layer from a weight stored `[in, out]` (burn's layout).

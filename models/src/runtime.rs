@@ -58,11 +58,8 @@ pub struct Runtime {
 }
 
 /// wgpu kinds to try, in order, for [`DevicePreference::Auto`].
-const HARDWARE_KINDS: [DeviceKind; 3] = [
-    DeviceKind::DiscreteGpu(0),
-    DeviceKind::IntegratedGpu(0),
-    DeviceKind::VirtualGpu(0),
-];
+const HARDWARE_KINDS: [DeviceKind; 3] =
+    [DeviceKind::DiscreteGpu(0), DeviceKind::IntegratedGpu(0), DeviceKind::VirtualGpu(0)];
 
 /// wgpu runtimes opened so far, by device kind. burn refuses to initialise the same wgpu
 /// device twice in one process, so a second `Runtime::new` must reuse the first result.
@@ -134,17 +131,10 @@ fn open_wgpu(kind: DeviceKind) -> Result<Runtime, String> {
                 DeviceType::Cpu => ComputeKind::Cpu,
                 _ => ComputeKind::Gpu,
             };
-            let driver = format!("{} {}", adapter.driver, adapter.driver_info)
-                .trim()
-                .to_string();
+            let driver = format!("{} {}", adapter.driver, adapter.driver_info).trim().to_string();
             Runtime {
                 device,
-                info: RuntimeInfo {
-                    kind,
-                    backend: "wgpu".into(),
-                    adapter: adapter.name,
-                    driver,
-                },
+                info: RuntimeInfo { kind, backend: "wgpu".into(), adapter: adapter.name, driver },
             }
         })
         .map_err(|e| e.to_string());

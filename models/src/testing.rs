@@ -15,11 +15,7 @@ pub(crate) struct Builder {
 
 impl Builder {
     pub(crate) fn new(seed: u64) -> Self {
-        Builder {
-            w: OnnxWriter::new(),
-            rng: Lcg::new(seed),
-            weights: HashMap::new(),
-        }
+        Builder { w: OnnxWriter::new(), rng: Lcg::new(seed), weights: HashMap::new() }
     }
 
     /// A block-int8 weight of magnitude about `amp`.
@@ -117,10 +113,7 @@ pub(crate) fn yunet(seed: u64) -> Builder {
             &format!("Resize_{output}"),
             &[input, "240", scales],
             &[output],
-            &[
-                ("mode", AttrW::Str("nearest")),
-                ("coordinate_transformation_mode", AttrW::Str("asymmetric")),
-            ],
+            &[("mode", AttrW::Str("nearest")), ("coordinate_transformation_mode", AttrW::Str("asymmetric"))],
         );
     }
     b.w.tensor("290", &[3], DataW::I64(vec![1, -1, 1]));
@@ -149,11 +142,11 @@ fn sface_layer(b: &mut Builder, name: &str, dims: [usize; 4], block: usize) {
     let fan_in = dims[1] * dims[2] * dims[3];
     b.quantized(&format!("{name}_conv2d_weight"), &dims, block, 1.7 / (fan_in as f32).sqrt());
     let bn = name.to_string() + "_batchnorm";
-    sface_bn(b, &bn, dims[0]);
+    sface_bn(b, &bn, dims[0], 1e-3);
     b.packed(&format!("{name}_relu_gamma"), &[dims[0], 1, 1], 0.25, 0.1);
 }
 
-fn sface_bn(b: &mut Builder, prefix: &str, ch: usize) {
+fn sface_bn(b: &mut Builder, prefix: &str, ch: usize, eps: f32) {
     b.packed(&format!("{prefix}_gamma"), &[ch], 1.0, 0.2);
     b.packed(&format!("{prefix}_beta"), &[ch], 0.0, 0.1);
     b.packed(&format!("{prefix}_moving_mean"), &[ch], 0.0, 0.1);
@@ -169,14 +162,13 @@ fn sface_bn(b: &mut Builder, prefix: &str, ch: usize) {
             &format!("{prefix}_moving_var"),
         ],
         &[prefix],
-        &[],
+        &[("epsilon", AttrW::Float(eps))],
     );
 }
 
-/// An SFace file with random weights, encoded as the pinned file encodes each tensor.
-///
-/// The BatchNormalization nodes carry no epsilon attribute, so the loader's defaults
-/// (1e-3 in the body, 2e-5 for bn1 and fc1) apply; `eps` returns them for the reference.
+/// An SFace file with random weights, encoded as the pinned file encodes each tensor, with
+/// BatchNormalization nodes carrying the file's epsilons (1e-3 in the body, 2e-5 for bn1
+/// and fc1).
 pub(crate) fn sface(seed: u64) -> Builder {
     let mut b = Builder::new(seed);
     b.w.tensor("scalar_op1", &[1], DataW::F32Raw(vec![127.5]));
@@ -189,10 +181,10 @@ pub(crate) fn sface(seed: u64) -> Builder {
         sface_layer(&mut b, &format!("conv_{n}_dw"), [*c_in, 1, 3, 3], 9);
         sface_layer(&mut b, &format!("conv_{n}"), [*c_out, *c_in, 1, 1], 64.min(*c_in));
     }
-    sface_bn(&mut b, "bn1", 1024);
+    sface_bn(&mut b, "bn1", 1024, 2e-5);
     b.quantized("pre_fc1_weight", &[128, 50176], 64, 3.0 / 50176f32.sqrt());
     b.quantized("pre_fc1_bias", &[128], 64, 0.1);
-    sface_bn(&mut b, "fc1", 128);
+    sface_bn(&mut b, "fc1", 128, 2e-5);
     b.w.constant("_v_265", &[], DataW::F32Raw(vec![0.4]));
     b.w.node("Dropout", "dropout5", &["bn1", "_v_265"], &["dropout5"], &[]);
     b
@@ -309,14 +301,7 @@ pub(crate) fn yunet_reference(b: &Builder, input: &Act) -> Vec<Vec<f32>> {
             1,
             1,
         )
-        .conv(
-            b.get(&(420 + 3 * k).to_string()),
-            Some(b.get(&(421 + 3 * k).to_string())),
-            c_out,
-            3,
-            1,
-            c_out,
-        )
+        .conv(b.get(&(420 + 3 * k).to_string()), Some(b.get(&(421 + 3 * k).to_string())), c_out, 3, 1, c_out)
         .map(relu)
     };
     let x = dp(&x, 1).max_pool2();
@@ -391,12 +376,7 @@ pub(crate) fn sface_reference(b: &Builder, input: &Act) -> Vec<f32> {
             row.iter().zip(&x.data).map(|(a, b)| a * b).sum::<f32>() + bias[o]
         })
         .collect();
-    let fc = Act {
-        c: 128,
-        h: 1,
-        w: 1,
-        data: out,
-    };
+    let fc = Act { c: 128, h: 1, w: 1, data: out };
     bn(fc, "fc1", 2e-5).data
 }
 

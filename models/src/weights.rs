@@ -20,10 +20,7 @@ pub const SFACE_SHA256: &str = "fb143eea07838aa532d1c95df5f69899974ea0140e1fba05
 
 /// Lower-case hex sha256 of `bytes`.
 pub fn sha256_hex(bytes: &[u8]) -> String {
-    Sha256::digest(bytes)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// Reads a pinned weight file and checks its sha256 against the pinned value for its file
@@ -57,10 +54,7 @@ pub fn verify(path: impl AsRef<Path>) -> Result<Vec<u8>, ModelError> {
 /// As [`verify`], less the file-name check.
 pub fn verify_with(path: impl AsRef<Path>, expected: &str) -> Result<Vec<u8>, ModelError> {
     let path = path.as_ref();
-    let bytes = std::fs::read(path).map_err(|source| ModelError::Io {
-        path: path.to_path_buf(),
-        source,
-    })?;
+    let bytes = std::fs::read(path).map_err(|source| ModelError::Io { path: path.to_path_buf(), source })?;
     let found = sha256_hex(&bytes);
     if found != expected.to_ascii_lowercase() {
         return Err(ModelError::HashMismatch {

@@ -15,13 +15,8 @@ pub const CROP_SIZE: u32 = 112;
 
 /// Where the five landmarks (left eye, right eye, nose tip, left and right mouth corner, as
 /// seen in the image) land in the 112×112 crop.
-pub const TEMPLATE: [[f32; 2]; 5] = [
-    [38.2946, 51.6963],
-    [73.5318, 51.5014],
-    [56.0252, 71.7366],
-    [41.5493, 92.3655],
-    [70.7299, 92.2041],
-];
+pub const TEMPLATE: [[f32; 2]; 5] =
+    [[38.2946, 51.6963], [73.5318, 51.5014], [56.0252, 71.7366], [41.5493, 92.3655], [70.7299, 92.2041]];
 
 /// The template's mean as OpenCV hard-codes it (rounded from the exact 56.02616, 71.90078).
 const TEMPLATE_MEAN: [f32; 2] = [56.0262, 71.9008];
@@ -33,10 +28,7 @@ pub type Affine = [[f64; 3]; 2];
 /// The similarity transform (rotation, uniform scale, translation; never a reflection)
 /// that maps `src` onto `dst` with the least squared error (Umeyama's method).
 pub fn similarity_transform(src: &[[f32; 2]; 5], dst: &[[f32; 2]; 5]) -> Affine {
-    let dst_mean = [
-        dst.iter().map(|p| p[0]).sum::<f32>() / 5.0,
-        dst.iter().map(|p| p[1]).sum::<f32>() / 5.0,
-    ];
+    let dst_mean = [dst.iter().map(|p| p[0]).sum::<f32>() / 5.0, dst.iter().map(|p| p[1]).sum::<f32>() / 5.0];
     umeyama(src, dst, dst_mean)
 }
 
@@ -54,14 +46,8 @@ fn umeyama(src: &[[f32; 2]; 5], dst: &[[f32; 2]; 5], dst_mean: [f32; 2]) -> Affi
         (src[0][0] + src[1][0] + src[2][0] + src[3][0] + src[4][0]) / 5.0,
         (src[0][1] + src[1][1] + src[2][1] + src[3][1] + src[4][1]) / 5.0,
     ];
-    let s: Vec<[f32; 2]> = src
-        .iter()
-        .map(|p| [p[0] - src_mean[0], p[1] - src_mean[1]])
-        .collect();
-    let d: Vec<[f32; 2]> = dst
-        .iter()
-        .map(|p| [p[0] - dst_mean[0], p[1] - dst_mean[1]])
-        .collect();
+    let s: Vec<[f32; 2]> = src.iter().map(|p| [p[0] - src_mean[0], p[1] - src_mean[1]]).collect();
+    let d: Vec<[f32; 2]> = dst.iter().map(|p| [p[0] - dst_mean[0], p[1] - dst_mean[1]]).collect();
     let cov = |i: usize, j: usize| -> f64 {
         let sum: f64 = (0..5).map(|k| f64::from(d[k][i] * s[k][j])).sum();
         sum / 5.0
@@ -80,16 +66,8 @@ fn umeyama(src: &[[f32; 2]; 5], dst: &[[f32; 2]; 5], dst_mean: [f32; 2]) -> Affi
     let (m0, m1) = (f64::from(src_mean[0]), f64::from(src_mean[1]));
     let ts = [cos * m0 - sin * m1, sin * m0 + cos * m1];
     [
-        [
-            cos * scale,
-            -sin * scale,
-            f64::from(dst_mean[0]) - scale * ts[0],
-        ],
-        [
-            sin * scale,
-            cos * scale,
-            f64::from(dst_mean[1]) - scale * ts[1],
-        ],
+        [cos * scale, -sin * scale, f64::from(dst_mean[0]) - scale * ts[0]],
+        [sin * scale, cos * scale, f64::from(dst_mean[1]) - scale * ts[1]],
     ]
 }
 
@@ -101,12 +79,7 @@ pub fn alignment_transform(landmarks: &[[f32; 2]; 5]) -> Affine {
 /// Cuts the 112×112 crop SFace expects: the similarity transform from `landmarks` (pixels
 /// of `image`, in detector order) to [`TEMPLATE`], then a bilinear warp with black borders.
 pub fn align_face(image: &RgbImage, landmarks: &[[f32; 2]; 5]) -> RgbImage {
-    warp_affine(
-        image,
-        &alignment_transform(landmarks),
-        CROP_SIZE,
-        CROP_SIZE,
-    )
+    warp_affine(image, &alignment_transform(landmarks), CROP_SIZE, CROP_SIZE)
 }
 
 /// `cv::warpAffine(src, dst, m, (width, height), INTER_LINEAR, BORDER_CONSTANT, 0)`:
@@ -129,22 +102,14 @@ pub fn warp_affine(image: &RgbImage, m: &Affine, width: u32, height: u32) -> Rgb
     let inv = invert(m);
     let (sw, sh) = (image.width() as i64, image.height() as i64);
     let src = image.as_raw();
-    let adelta: Vec<i32> = (0..width)
-        .map(|x| round(inv[0][0] * f64::from(x) * AB_SCALE))
-        .collect();
-    let bdelta: Vec<i32> = (0..width)
-        .map(|x| round(inv[1][0] * f64::from(x) * AB_SCALE))
-        .collect();
+    let adelta: Vec<i32> = (0..width).map(|x| round(inv[0][0] * f64::from(x) * AB_SCALE)).collect();
+    let bdelta: Vec<i32> = (0..width).map(|x| round(inv[1][0] * f64::from(x) * AB_SCALE)).collect();
     let pixel = |x: i64, y: i64| -> [i32; 3] {
         if x < 0 || y < 0 || x >= sw || y >= sh {
             return [0; 3];
         }
         let i = ((y * sw + x) * 3) as usize;
-        [
-            i32::from(src[i]),
-            i32::from(src[i + 1]),
-            i32::from(src[i + 2]),
-        ]
+        [i32::from(src[i]), i32::from(src[i + 1]), i32::from(src[i + 2])]
     };
     let mut out = RgbImage::new(width, height);
     for y in 0..height {
@@ -158,18 +123,8 @@ pub fn warp_affine(image: &RgbImage, m: &Affine, width: u32, height: u32) -> Rgb
             let sy = i64::from((ys >> INTER_BITS).clamp(i16::MIN.into(), i16::MAX.into()));
             let (fx, fy) = (xs & (TAB - 1), ys & (TAB - 1));
             // OpenCV's BilinearTab_i entries: (1−y)(1−x)·2¹⁵ etc., exact for 1/32 steps.
-            let w = [
-                (TAB - fy) * (TAB - fx) * 32,
-                (TAB - fy) * fx * 32,
-                fy * (TAB - fx) * 32,
-                fy * fx * 32,
-            ];
-            let p = [
-                pixel(sx, sy),
-                pixel(sx + 1, sy),
-                pixel(sx, sy + 1),
-                pixel(sx + 1, sy + 1),
-            ];
+            let w = [(TAB - fy) * (TAB - fx) * 32, (TAB - fy) * fx * 32, fy * (TAB - fx) * 32, fy * fx * 32];
+            let p = [pixel(sx, sy), pixel(sx + 1, sy), pixel(sx, sy + 1), pixel(sx + 1, sy + 1)];
             let mut rgb = [0u8; 3];
             for (c, v) in rgb.iter_mut().enumerate() {
                 let sum = p[0][c] * w[0] + p[1][c] * w[1] + p[2][c] * w[2] + p[3][c] * w[3];

@@ -14,11 +14,7 @@ pub(crate) struct Level {
 impl Level {
     /// The levels of a `width × height` input (multiples of 32).
     pub(crate) fn for_input(width: usize, height: usize) -> [Level; 3] {
-        super::net::STRIDES.map(|stride| Level {
-            stride,
-            rows: height / stride,
-            cols: width / stride,
-        })
+        super::net::STRIDES.map(|stride| Level { stride, rows: height / stride, cols: width / stride })
     }
 
     pub(crate) fn cells(&self) -> usize {
@@ -59,23 +55,15 @@ pub(crate) fn decode(out: &[f32], levels: &[Level], score_threshold: f32) -> Vec
                 let (cf, rf) = (c as f32, r as f32);
                 let cx = (cf + channel(2, idx)) * s;
                 let cy = (rf + channel(3, idx)) * s;
-                let w = channel(4, idx).exp() * s;
-                let h = channel(5, idx).exp() * s;
+                // OpenCV calls the C `exp(double)` here and multiplies in double; in f32 the
+                // size would differ by up to 3e-5 px.
+                let size = |ch: usize| (f64::from(channel(ch, idx)).exp() * f64::from(s)) as f32;
+                let (w, h) = (size(4), size(5));
                 let mut landmarks = [[0.0; 2]; 5];
                 for (n, lm) in landmarks.iter_mut().enumerate() {
-                    *lm = [
-                        (channel(6 + 2 * n, idx) + cf) * s,
-                        (channel(7 + 2 * n, idx) + rf) * s,
-                    ];
+                    *lm = [(channel(6 + 2 * n, idx) + cf) * s, (channel(7 + 2 * n, idx) + rf) * s];
                 }
-                faces.push(Detection {
-                    x: cx - w / 2.0,
-                    y: cy - h / 2.0,
-                    w,
-                    h,
-                    score,
-                    landmarks,
-                });
+                faces.push(Detection { x: cx - w / 2.0, y: cy - h / 2.0, w, h, score, landmarks });
             }
         }
         offset += level.cells();
@@ -95,12 +83,7 @@ struct IntRect {
 impl IntRect {
     fn of(d: &Detection) -> Self {
         // `as` truncates toward zero, as C++'s int() does.
-        IntRect {
-            x: d.x as i64,
-            y: d.y as i64,
-            w: d.w as i64,
-            h: d.h as i64,
-        }
+        IntRect { x: d.x as i64, y: d.y as i64, w: d.w as i64, h: d.h as i64 }
     }
 
     fn area(&self) -> i64 {

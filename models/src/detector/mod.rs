@@ -58,19 +58,14 @@ impl Detector {
         let mut constants = Constants::from_onnx(bytes)?;
         let net = YuNet::load(&mut constants, &rt.device)?;
         constants.finish()?;
-        Ok(Detector {
-            net: net.valid(),
-            device: rt.device.clone(),
-        })
+        Ok(Detector { net: net.valid(), device: rt.device.clone() })
     }
 
     /// Faces in `image` with a score of at least `score_threshold` (OpenCV uses 0.9; 0.6 to
     /// 0.8 suits photo albums), after non-maximum suppression at IoU `nms_iou` (0.3 is
     /// usual). Best first.
     pub fn detect(&self, image: &RgbImage, score_threshold: f32, nms_iou: f32) -> Vec<Detection> {
-        self.detect_batch(&[image], score_threshold, nms_iou)
-            .pop()
-            .unwrap_or_default()
+        self.detect_batch(&[image], score_threshold, nms_iou).pop().unwrap_or_default()
     }
 
     /// [`detect`](Detector::detect) for several images in one forward pass.
@@ -96,12 +91,7 @@ impl Detector {
             TensorData::new(bgr_planes(images, pw, ph), [images.len(), 3, ph, pw]),
             &self.device,
         );
-        let out = self
-            .net
-            .forward(input)
-            .into_data()
-            .into_vec::<f32>()
-            .expect("YuNet output is f32");
+        let out = self.net.forward(input).into_data().try_into_vec::<f32>().expect("YuNet output is f32");
         let per_image = HEAD_CHANNELS * levels.iter().map(Level::cells).sum::<usize>();
         out.chunks_exact(per_image)
             .map(|o| decode::nms(decode::decode(o, &levels, score_threshold), nms_iou))

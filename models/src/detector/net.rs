@@ -67,10 +67,7 @@ fn upsample2(x: Tensor<4>) -> Tensor<4> {
     let [_, _, h, w] = x.dims();
     // ONNX Resize nearest, asymmetric, floor at scale 2: output (i, j) reads (i/2, j/2),
     // which is what burn's nearest mode computes.
-    interpolate(
-        x,
-        InterpolateOptions::new(InterpolateMode::Nearest).with_output_size([h * 2, w * 2]),
-    )
+    interpolate(x, InterpolateOptions::new(InterpolateMode::Nearest).with_output_size([h * 2, w * 2]))
 }
 
 impl YuNet {
@@ -110,11 +107,7 @@ impl YuNet {
         let numbered = |k: usize| ((420 + 3 * k).to_string(), (421 + 3 * k).to_string());
         let stem_spec = ConvSpec::new(3, 16, 3).stride(2);
         let (w, b) = numbered(0);
-        let stem = stem_spec.build(
-            c.take(&w, &stem_spec.weight_shape())?,
-            Some(c.take(&b, &[16])?),
-            device,
-        );
+        let stem = stem_spec.build(c.take(&w, &stem_spec.weight_shape())?, Some(c.take(&b, &[16])?), device);
 
         let mut dp = |prefix: &str, k: usize, c_in: usize, c_out: usize| -> Result<Dp, ModelError> {
             let pw = ConvSpec::new(c_in, c_out, 1);
@@ -203,10 +196,7 @@ fn check_structure(c: &mut Constants) -> Result<(), ModelError> {
         if mode_ok && scales_ok {
             Ok(())
         } else {
-            Err(ModelError::bad_onnx(
-                "expected a nearest-neighbour ×2 upsampling",
-                node.location(),
-            ))
+            Err(ModelError::bad_onnx("expected a nearest-neighbour ×2 upsampling", node.location()))
         }
     })?;
     c.check_inputs("Reshape", |_, _, _| Ok(()))?;

@@ -52,10 +52,7 @@ impl ConvBnPrelu {
         let mut conv = self.conv.clone();
         conv.weight = Param::from_tensor(weight);
         conv.bias = Some(Param::from_tensor(bias));
-        ConvPrelu {
-            conv,
-            act: self.act.clone(),
-        }
+        ConvPrelu { conv, act: self.act.clone() }
     }
 }
 
@@ -116,9 +113,8 @@ impl SFace {
         // bn1 precedes the flatten: channel c scales inputs c·49 … c·49 + 48 of the
         // linear layer. y = (x⊙a + b)·W + bias = x·(diag(a)·W) + (b·W + bias).
         let (a, b) = bn_affine(&self.bn1);
-        let per_input = |t: Tensor<1>| -> Tensor<1> {
-            t.reshape([1024, 1]).expand([1024, 49]).reshape([FLAT])
-        };
+        let per_input =
+            |t: Tensor<1>| -> Tensor<1> { t.reshape([1024, 1]).expand([1024, 49]).reshape([FLAT]) };
         let (a, b) = (per_input(a), per_input(b));
         let w = self.fc.weight.val();
         let bias = self.fc.bias.as_ref().map(|p| p.val());
@@ -145,25 +141,20 @@ impl SFace {
     /// `model-dumps/sface_graph.txt` of the project notes).
     pub(crate) fn load(c: &mut Constants, device: &Device) -> Result<SFace, ModelError> {
         let epsilons = batchnorm_epsilons(c);
-        let mut bn = |c: &mut Constants, prefix: &str, ch: usize, default_eps: f64| -> Result<BnWeights, ModelError> {
-            Ok(BnWeights {
-                gamma: c.take(&format!("{prefix}_gamma"), &[ch])?,
-                beta: c.take(&format!("{prefix}_beta"), &[ch])?,
-                mean: c.take(&format!("{prefix}_moving_mean"), &[ch])?,
-                var: c.take(&format!("{prefix}_moving_var"), &[ch])?,
-                epsilon: epsilons
-                    .get(&format!("{prefix}_gamma"))
-                    .copied()
-                    .unwrap_or(default_eps),
-            })
-        };
-        let mut layer = |c: &mut Constants, name: &str, spec: ConvSpec| -> Result<ConvBnPrelu, ModelError> {
+        let bn =
+            |c: &mut Constants, prefix: &str, ch: usize, default_eps: f64| -> Result<BnWeights, ModelError> {
+                Ok(BnWeights {
+                    gamma: c.take(&format!("{prefix}_gamma"), &[ch])?,
+                    beta: c.take(&format!("{prefix}_beta"), &[ch])?,
+                    mean: c.take(&format!("{prefix}_moving_mean"), &[ch])?,
+                    var: c.take(&format!("{prefix}_moving_var"), &[ch])?,
+                    epsilon: epsilons.get(&format!("{prefix}_gamma")).copied().unwrap_or(default_eps),
+                })
+            };
+        let layer = |c: &mut Constants, name: &str, spec: ConvSpec| -> Result<ConvBnPrelu, ModelError> {
             let ch = spec.c_out;
-            let conv = spec.build(
-                c.take(&format!("{name}_conv2d_weight"), &spec.weight_shape())?,
-                None,
-                device,
-            );
+            let conv =
+                spec.build(c.take(&format!("{name}_conv2d_weight"), &spec.weight_shape())?, None, device);
             let bn = bn(c, &format!("{name}_batchnorm"), ch, 1e-3)?.build(device);
             let act = prelu(c.take(&format!("{name}_relu_gamma"), &[ch, 1, 1])?, device);
             Ok(ConvBnPrelu { conv, bn, act })
@@ -189,13 +180,7 @@ impl SFace {
         let fc_bn = bn(c, "fc1", DIM, 2e-5)?.build(device);
 
         check_structure(c)?;
-        Ok(SFace {
-            conv1,
-            blocks,
-            bn1,
-            fc,
-            fc_bn,
-        })
+        Ok(SFace { conv1, blocks, bn1, fc, fc_bn })
     }
 
     /// The graph's own input scaling, done on the host while filling the input tensor:

@@ -32,12 +32,7 @@ fn random_weights_match_a_plain_loop_reference() {
     let img = face(1);
     let want = testing::sface_reference(
         b,
-        &Act {
-            c: 3,
-            h: 112,
-            w: 112,
-            data: rgb_planes(std::slice::from_ref(&img)),
-        },
+        &Act { c: 3, h: 112, w: 112, data: rgb_planes(std::slice::from_ref(&img)) },
     );
     let got = embedder().embed(&[img]);
     let c = cosine(&got[0], &want);
@@ -58,8 +53,8 @@ fn folding_batchnorm_keeps_the_function() {
     let fused = net.fuse().forward(input);
     assert_eq!(plain.dims(), [2, EMBEDDING_DIM]);
     assert_eq!(fused.dims(), [2, EMBEDDING_DIM]);
-    let plain = plain.into_data().into_vec::<f32>().unwrap();
-    let fused = fused.into_data().into_vec::<f32>().unwrap();
+    let plain = plain.into_data().try_into_vec::<f32>().unwrap();
+    let fused = fused.into_data().try_into_vec::<f32>().unwrap();
     let scale = plain.iter().fold(0f32, |m, v| m.max(v.abs()));
     for (p, f) in plain.iter().zip(&fused) {
         assert!((p - f).abs() <= 1e-4 * scale, "{p} vs {f}");
@@ -69,15 +64,15 @@ fn folding_batchnorm_keeps_the_function() {
 #[test]
 fn embeddings_are_unit_vectors_and_independent_of_batching() {
     let e = embedder();
-    // 17 faces: one full batch of 16 and a batch of one.
-    let faces: Vec<RgbImage> = (0..17).map(face).collect();
+    // Several full batches and a partial one.
+    let faces: Vec<RgbImage> = (0..(2 * CPU_BATCH + 1) as u32).map(face).collect();
     let all = e.embed(&faces);
-    assert_eq!(all.len(), 17);
+    assert_eq!(all.len(), faces.len());
     for v in &all {
         let norm = v.iter().map(|x| x * x).sum::<f32>().sqrt();
         assert!((norm - 1.0).abs() < 1e-5, "norm {norm}");
     }
-    for i in [0, 15, 16] {
+    for i in [0, CPU_BATCH - 1, 2 * CPU_BATCH] {
         let alone = e.embed(&faces[i..=i]);
         let c = cosine(&alone[0], &all[i]);
         assert!(c > 0.99999, "face {i}: cosine {c}");

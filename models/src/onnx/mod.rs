@@ -57,7 +57,6 @@ pub(crate) struct TensorValue {
 pub(crate) enum Attr {
     Int(i64),
     Float(f32),
-    Ints(Vec<i64>),
     Str(String),
     Tensor(TensorValue),
     Other,
@@ -82,10 +81,7 @@ impl Node {
         match self.attr(name) {
             None => Ok(default),
             Some(Attr::Int(v)) => Ok(*v),
-            Some(_) => Err(ModelError::bad_onnx(
-                format!("attribute {name} is not an int"),
-                self.location(),
-            )),
+            Some(_) => Err(ModelError::bad_onnx(format!("attribute {name} is not an int"), self.location())),
         }
     }
 
@@ -145,10 +141,7 @@ fn parse_tensor(buf: &[u8]) -> Result<(String, TensorValue), ModelError> {
                 }
             }
             3 => {
-                return Err(ModelError::bad_onnx(
-                    "segmented tensors are not supported",
-                    "TensorProto",
-                ));
+                return Err(ModelError::bad_onnx("segmented tensors are not supported", "TensorProto"));
             }
             4 => proto::push_floats(value, &mut floats, "TensorProto.float_data")?,
             5 => proto::push_varints(value, &mut int32s, "TensorProto.int32_data")?,
@@ -161,14 +154,13 @@ fn parse_tensor(buf: &[u8]) -> Result<(String, TensorValue), ModelError> {
     }
     let location = || format!("tensor {name}");
     if external {
-        return Err(ModelError::bad_onnx(
-            "tensor data stored outside the file",
-            location(),
-        ));
+        return Err(ModelError::bad_onnx("tensor data stored outside the file", location()));
     }
     let dims = dims_raw
         .iter()
-        .map(|&d| usize::try_from(d as i64).map_err(|_| ModelError::bad_onnx("negative dimension", location())))
+        .map(|&d| {
+            usize::try_from(d as i64).map_err(|_| ModelError::bad_onnx("negative dimension", location()))
+        })
         .collect::<Result<Vec<_>, _>>()?;
     let count = dims
         .iter()
@@ -215,10 +207,7 @@ fn parse_tensor(buf: &[u8]) -> Result<(String, TensorValue), ModelError> {
             None => Data::I64(int64s.iter().map(|&v| v as i64).collect()),
         },
         other => {
-            return Err(ModelError::UnsupportedDtype {
-                name,
-                dtype: dtype_name(other),
-            });
+            return Err(ModelError::UnsupportedDtype { name: name.clone(), dtype: dtype_name(other) });
         }
     };
     if data.len() != count {
@@ -234,20 +223,17 @@ fn parse_attribute(buf: &[u8]) -> Result<(String, Attr), ModelError> {
     let mut fields = Fields::new(buf, "AttributeProto");
     let mut name = String::new();
     let mut attr = Attr::Other;
-    let mut ints = Vec::new();
     while let Some((field, value)) = fields.next_field()? {
         match (field, value) {
             (1, v) => name = proto::string(v, "AttributeProto.name")?,
             (2, Value::Fixed32(bits)) => attr = Attr::Float(f32::from_bits(bits)),
             (3, Value::Varint(v)) => attr = Attr::Int(v as i64),
-            (4, v) => attr = Attr::Str(String::from_utf8_lossy(proto::bytes(v, "AttributeProto.s")?).into_owned()),
+            (4, v) => {
+                attr = Attr::Str(String::from_utf8_lossy(proto::bytes(v, "AttributeProto.s")?).into_owned())
+            }
             (5, v) => attr = Attr::Tensor(parse_tensor(proto::bytes(v, "AttributeProto.t")?)?.1),
-            (8, v) => proto::push_varints(v, &mut ints, "AttributeProto.ints")?,
             _ => {}
         }
-    }
-    if !ints.is_empty() {
-        attr = Attr::Ints(ints.into_iter().map(|v| v as i64).collect());
     }
     Ok((name, attr))
 }
@@ -267,9 +253,7 @@ fn parse_node(buf: &[u8]) -> Result<Node, ModelError> {
             2 => node.outputs.push(proto::string(value, "NodeProto.output")?),
             3 => node.name = proto::string(value, "NodeProto.name")?,
             4 => node.op_type = proto::string(value, "NodeProto.op_type")?,
-            5 => node
-                .attrs
-                .push(parse_attribute(proto::bytes(value, "NodeProto.attribute")?)?),
+            5 => node.attrs.push(parse_attribute(proto::bytes(value, "NodeProto.attribute")?)?),
             _ => {}
         }
     }
@@ -278,18 +262,11 @@ fn parse_node(buf: &[u8]) -> Result<Node, ModelError> {
 
 fn parse_graph(buf: &[u8]) -> Result<Graph, ModelError> {
     let mut fields = Fields::new(buf, "GraphProto");
-    let mut graph = Graph {
-        nodes: Vec::new(),
-        initializers: Vec::new(),
-    };
+    let mut graph = Graph { nodes: Vec::new(), initializers: Vec::new() };
     while let Some((field, value)) = fields.next_field()? {
         match field {
-            1 => graph
-                .nodes
-                .push(parse_node(proto::bytes(value, "GraphProto.node")?)?),
-            5 => graph
-                .initializers
-                .push(parse_tensor(proto::bytes(value, "GraphProto.initializer")?)?),
+            1 => graph.nodes.push(parse_node(proto::bytes(value, "GraphProto.node")?)?),
+            5 => graph.initializers.push(parse_tensor(proto::bytes(value, "GraphProto.initializer")?)?),
             // Inputs (11) are skipped: SFace lists every weight as a dangling graph input.
             _ => {}
         }
@@ -332,14 +309,9 @@ fn dequantize(
     };
     let zero: Vec<i8> = match zero_point {
         None => vec![0; sv.len()],
-        Some(TensorValue {
-            data: Data::I8(z), ..
-        }) if z.len() == sv.len() => z.clone(),
+        Some(TensorValue { data: Data::I8(z), .. }) if z.len() == sv.len() => z.clone(),
         Some(_) => {
-            return Err(ModelError::bad_onnx(
-                "zero point is not int8 or does not match the scale",
-                loc(),
-            ));
+            return Err(ModelError::bad_onnx("zero point is not int8 or does not match the scale", loc()));
         }
     };
     let rank = q.dims.len();
@@ -386,19 +358,12 @@ fn dequantize(
         for (i, &v) in qv.iter().enumerate() {
             let outer = i / (len * inner);
             let a = (i / inner) % len;
-            let si = if block_size > 0 {
-                (outer * blocks + a / block) * scale_inner + i % inner
-            } else {
-                a
-            };
+            let si = if block_size > 0 { (outer * blocks + a / block) * scale_inner + i % inner } else { a };
             out.push((f32::from(v) - f32::from(zero[si])) * sv[si]);
         }
         out
     };
-    Ok(TensorValue {
-        dims: q.dims.clone(),
-        data: Data::F32(out),
-    })
+    Ok(TensorValue { dims: q.dims.clone(), data: Data::F32(out) })
 }
 
 /// `Reshape` on constants, with ONNX's `0` (copy the input dimension) and `-1` (infer).
@@ -416,9 +381,12 @@ fn reshape(node: &Node, data: &TensorValue, shape: &TensorValue) -> Result<Tenso
                 infer = Some(i);
                 dims.push(1);
             }
-            0 if !allow_zero => dims.push(*data.dims.get(i).ok_or_else(|| {
-                ModelError::bad_onnx("0 in shape past the input rank", node.location())
-            })?),
+            0 if !allow_zero => dims.push(
+                *data
+                    .dims
+                    .get(i)
+                    .ok_or_else(|| ModelError::bad_onnx("0 in shape past the input rank", node.location()))?,
+            ),
             t if t >= 0 => dims.push(t as usize),
             _ => {
                 return Err(ModelError::bad_onnx(
@@ -430,7 +398,7 @@ fn reshape(node: &Node, data: &TensorValue, shape: &TensorValue) -> Result<Tenso
     }
     let known: usize = dims.iter().product();
     if let Some(i) = infer {
-        if known == 0 || count % known != 0 {
+        if known == 0 || !count.is_multiple_of(known) {
             return Err(ModelError::bad_onnx(
                 format!("cannot infer -1 in {target:?} for {count} elements"),
                 node.location(),
@@ -444,10 +412,7 @@ fn reshape(node: &Node, data: &TensorValue, shape: &TensorValue) -> Result<Tenso
             node.location(),
         ));
     }
-    Ok(TensorValue {
-        dims,
-        data: data.data.clone(),
-    })
+    Ok(TensorValue { dims, data: data.data.clone() })
 }
 
 /// The constants of an ONNX graph after folding, and the nodes that were not folded.
@@ -480,15 +445,11 @@ impl Constants {
             this.insert(name, value, "initializer")?;
         }
         for node in graph.nodes {
-            let inputs: Option<Vec<&TensorValue>> = node
-                .inputs
-                .iter()
-                .filter(|i| !i.is_empty())
-                .map(|i| this.tensors.get(i))
-                .collect();
+            let inputs: Option<Vec<&TensorValue>> =
+                node.inputs.iter().filter(|i| !i.is_empty()).map(|i| this.tensors.get(i)).collect();
             let folded = match (node.op_type.as_str(), inputs.as_deref()) {
                 ("DequantizeLinear", Some([q, s])) => Some(dequantize(&node, q, s, None)?),
-                ("DequantizeLinear", Some([q, s, z])) => Some(dequantize(&node, q, s, Some(z))?),
+                ("DequantizeLinear", Some([q, s, z])) => Some(dequantize(&node, q, s, Some(*z))?),
                 ("Reshape", Some([d, s])) => Some(reshape(&node, d, s)?),
                 ("Constant", Some([])) => match node.attr("value") {
                     Some(Attr::Tensor(t)) => Some(t.clone()),
@@ -502,8 +463,7 @@ impl Constants {
                         return Err(ModelError::bad_onnx("expected one output", node.location()));
                     };
                     let output = output.clone();
-                    this.consumed
-                        .extend(node.inputs.iter().filter(|i| !i.is_empty()).cloned());
+                    this.consumed.extend(node.inputs.iter().filter(|i| !i.is_empty()).cloned());
                     this.insert(output, value, &node.location())?;
                 }
                 None => this.nodes.push(node),
@@ -514,10 +474,7 @@ impl Constants {
 
     fn insert(&mut self, name: String, value: TensorValue, what: &str) -> Result<(), ModelError> {
         if self.tensors.contains_key(&name) {
-            return Err(ModelError::bad_onnx(
-                format!("tensor {name} defined twice"),
-                what,
-            ));
+            return Err(ModelError::bad_onnx(format!("tensor {name} defined twice"), what));
         }
         self.order.push(name.clone());
         self.tensors.insert(name, value);
@@ -536,23 +493,16 @@ impl Constants {
     /// [`finish`](Constants::finish) together with any others; zeros stand in meanwhile so
     /// that one run lists everything missing.
     pub(crate) fn take(&mut self, name: &str, shape: &[usize]) -> Result<Vec<f32>, ModelError> {
-        let found = [
-            name.to_string(),
-            format!("{name}_reshaped"),
-            format!("{name}_dequantized"),
-        ]
-        .into_iter()
-        .find(|n| self.tensors.contains_key(n));
+        let found = [name.to_string(), format!("{name}_reshaped"), format!("{name}_dequantized")]
+            .into_iter()
+            .find(|n| self.tensors.contains_key(n));
         let Some(key) = found else {
             self.missing.push(name.to_string());
             return Ok(vec![0.0; shape.iter().product()]);
         };
         let value = &self.tensors[&key];
         let Data::F32(data) = &value.data else {
-            return Err(ModelError::UnsupportedDtype {
-                name: key,
-                dtype: value.data.type_name().into(),
-            });
+            return Err(ModelError::UnsupportedDtype { name: key, dtype: value.data.type_name().into() });
         };
         if value.dims != shape {
             return Err(ModelError::ShapeMismatch {
@@ -616,15 +566,9 @@ impl Constants {
     /// Fails if a tensor was missing or if any constant was left unused.
     pub(crate) fn finish(self) -> Result<(), ModelError> {
         if !self.missing.is_empty() {
-            return Err(ModelError::MissingTensors {
-                names: self.missing,
-            });
+            return Err(ModelError::MissingTensors { names: self.missing });
         }
-        let unused: Vec<String> = self
-            .order
-            .into_iter()
-            .filter(|n| !self.consumed.contains(n))
-            .collect();
+        let unused: Vec<String> = self.order.into_iter().filter(|n| !self.consumed.contains(n)).collect();
         if !unused.is_empty() {
             return Err(ModelError::UnusedTensors { names: unused });
         }

@@ -8,7 +8,8 @@ use crate::ModelError;
 #[derive(Debug, Clone, Copy)]
 pub(crate) enum Value<'a> {
     Varint(u64),
-    Fixed64(u64),
+    /// Read but never needed by our graphs (doubles, fixed64 integers).
+    Fixed64,
     Bytes(&'a [u8]),
     Fixed32(u32),
 }
@@ -66,8 +67,8 @@ impl<'a> Fields<'a> {
         let value = match key & 7 {
             0 => Value::Varint(self.varint()?),
             1 => {
-                let b = self.take(8)?;
-                Value::Fixed64(u64::from_le_bytes(b.try_into().expect("8 bytes")))
+                self.take(8)?;
+                Value::Fixed64
             }
             2 => {
                 let len = self.varint()?;
@@ -87,8 +88,9 @@ impl<'a> Fields<'a> {
 /// Decodes a string field.
 pub(crate) fn string(value: Value<'_>, what: &str) -> Result<String, ModelError> {
     match value {
-        Value::Bytes(b) => String::from_utf8(b.to_vec())
-            .map_err(|_| ModelError::bad_onnx("string is not UTF-8", what)),
+        Value::Bytes(b) => {
+            String::from_utf8(b.to_vec()).map_err(|_| ModelError::bad_onnx("string is not UTF-8", what))
+        }
         _ => Err(ModelError::bad_onnx("expected a string field", what)),
     }
 }
@@ -121,24 +123,14 @@ pub(crate) fn push_varints(
 }
 
 /// Appends a repeated `float` field, packed or not, to `out`.
-pub(crate) fn push_floats(
-    value: Value<'_>,
-    out: &mut Vec<f32>,
-    what: &str,
-) -> Result<(), ModelError> {
+pub(crate) fn push_floats(value: Value<'_>, out: &mut Vec<f32>, what: &str) -> Result<(), ModelError> {
     match value {
         Value::Fixed32(v) => out.push(f32::from_bits(v)),
         Value::Bytes(b) => {
             if b.len() % 4 != 0 {
-                return Err(ModelError::bad_onnx(
-                    "packed floats not a multiple of 4 bytes",
-                    what,
-                ));
+                return Err(ModelError::bad_onnx("packed floats not a multiple of 4 bytes", what));
             }
-            out.extend(
-                b.chunks_exact(4)
-                    .map(|c| f32::from_le_bytes(c.try_into().expect("4 bytes"))),
-            );
+            out.extend(b.chunks_exact(4).map(|c| f32::from_le_bytes(c.try_into().expect("4 bytes"))));
         }
         _ => return Err(ModelError::bad_onnx("expected floats", what)),
     }

@@ -28,11 +28,7 @@ fn dequantizes_blocks_by_hand() {
     // q [2, 5], block 2 → 3 blocks per row; zero points and scales differ per block.
     let mut w = OnnxWriter::new();
     w.tensor("w_quantized", &[2, 5], DataW::I8(vec![1, 2, 3, 4, 5, -1, -2, -3, -4, -5]));
-    w.tensor(
-        "w_scales",
-        &[2, 3],
-        DataW::F32Raw(vec![1.0, 0.5, 2.0, 0.25, 1.0, 10.0]),
-    );
+    w.tensor("w_scales", &[2, 3], DataW::F32Raw(vec![1.0, 0.5, 2.0, 0.25, 1.0, 10.0]));
     w.tensor("w_zero_point", &[2, 3], DataW::I8(vec![0, 1, 0, 0, -1, 2]));
     w.node(
         "DequantizeLinear",
@@ -49,11 +45,8 @@ fn dequantizes_blocks_by_hand() {
         1.0,  // (3-1)*0.5
         1.5,  // (4-1)*0.5
         10.0, // (5-0)*2
-        -0.25,
-        -0.5,
-        -2.0, // (-3+1)*1
-        -3.0,
-        -70.0, // (-5-2)*10
+        -0.25, -0.5, -2.0, // (-3+1)*1
+        -3.0, -70.0, // (-5-2)*10
     ];
     assert_eq!(got, want);
     c.finish().unwrap();
@@ -64,13 +57,7 @@ fn per_axis_scale_and_constant_node() {
     let mut w = OnnxWriter::new();
     w.tensor("q", &[2, 2], DataW::I8(vec![1, 2, 3, 4]));
     w.tensor("s", &[2], DataW::F32Raw(vec![2.0, 3.0]));
-    w.node(
-        "DequantizeLinear",
-        "dq",
-        &["q", "s"],
-        &["x"],
-        &[("axis", AttrW::Int(0))],
-    );
+    w.node("DequantizeLinear", "dq", &["q", "s"], &["x"], &[("axis", AttrW::Int(0))]);
     w.constant("shape", &[1], DataW::I64(vec![-1]));
     w.node("Reshape", "r", &["x", "shape"], &["flat"], &[]);
     let mut c = Constants::from_onnx(&w.finish()).unwrap();
@@ -104,10 +91,7 @@ fn unused_tensors_are_rejected() {
     c.take("conv.weight", &[2, 3, 2, 2]).unwrap();
     match c.finish().unwrap_err() {
         ModelError::UnusedTensors { names } => {
-            assert_eq!(
-                names,
-                &["gamma", "conv.bias_shape", "conv.bias_dequantized"]
-            )
+            assert_eq!(names, &["gamma", "conv.bias_shape", "conv.bias_dequantized"])
         }
         other => panic!("expected UnusedTensors, got {other:?}"),
     }
@@ -119,11 +103,7 @@ fn shape_mismatch_names_both_shapes() {
     let mut c = Constants::from_onnx(&w.finish()).unwrap();
     let err = c.take("conv.weight", &[2, 3, 3, 3]).unwrap_err();
     match &err {
-        ModelError::ShapeMismatch {
-            name,
-            expected,
-            found,
-        } => {
+        ModelError::ShapeMismatch { name, expected, found } => {
             assert_eq!(name, "conv.weight");
             assert_eq!(expected, &[2, 3, 3, 3]);
             assert_eq!(found, &[2, 3, 2, 2]);
@@ -141,10 +121,7 @@ fn int_tensor_where_float_expected_is_an_error() {
     let mut w = OnnxWriter::new();
     w.tensor("idx", &[2], DataW::I64(vec![1, 2]));
     let mut c = Constants::from_onnx(&w.finish()).unwrap();
-    assert!(matches!(
-        c.take("idx", &[2]),
-        Err(ModelError::UnsupportedDtype { .. })
-    ));
+    assert!(matches!(c.take("idx", &[2]), Err(ModelError::UnsupportedDtype { .. })));
 }
 
 #[test]
@@ -173,11 +150,7 @@ fn garbage_is_bad_onnx_not_a_panic() {
         &[0x3a, 0x03, 0x2a, 0x05, 0x08][..],
     ] {
         let result = Constants::from_onnx(bytes);
-        assert!(
-            matches!(result, Err(ModelError::BadOnnx { .. })),
-            "{bytes:?} gave {:?}",
-            result.err()
-        );
+        assert!(matches!(result, Err(ModelError::BadOnnx { .. })), "{bytes:?} gave {:?}", result.err());
     }
 }
 
@@ -203,13 +176,7 @@ fn raw_data_length_is_checked() {
 fn check_inputs_marks_structural_constants_used() {
     let mut w = OnnxWriter::new();
     w.tensor("scales", &[4], DataW::F32Raw(vec![1.0, 1.0, 2.0, 2.0]));
-    w.node(
-        "Resize",
-        "up",
-        &["x", "", "scales"],
-        &["y"],
-        &[("mode", AttrW::Str("nearest"))],
-    );
+    w.node("Resize", "up", &["x", "", "scales"], &["y"], &[("mode", AttrW::Str("nearest"))]);
     let mut c = Constants::from_onnx(&w.finish()).unwrap();
     let mut seen = Vec::new();
     let n = c

@@ -33,8 +33,8 @@ fn varint_field(out: &mut Vec<u8>, field: u32, v: u64) {
 #[derive(Debug, Clone)]
 pub(crate) enum AttrW {
     Int(i64),
+    Float(f32),
     Str(&'static str),
-    Ints(Vec<i64>),
 }
 
 /// Tensor payload for [`OnnxWriter::tensor`].
@@ -125,15 +125,14 @@ impl OnnxWriter {
                     varint_field(&mut a, 3, *v as u64);
                     varint_field(&mut a, 20, 2);
                 }
+                AttrW::Float(v) => {
+                    key(&mut a, 2, 5);
+                    a.extend_from_slice(&v.to_le_bytes());
+                    varint_field(&mut a, 20, 1);
+                }
                 AttrW::Str(s) => {
                     bytes_field(&mut a, 4, s.as_bytes());
                     varint_field(&mut a, 20, 3);
-                }
-                AttrW::Ints(v) => {
-                    for x in v {
-                        varint_field(&mut a, 8, *x as u64);
-                    }
-                    varint_field(&mut a, 20, 7);
                 }
             }
             bytes_field(&mut n, 5, &a);
@@ -181,17 +180,11 @@ impl OnnxWriter {
         };
         let n_scales: usize = s_dims.iter().product();
         let q: Vec<i8> = (0..rows * cols).map(|_| rng.int8()).collect();
-        let scales: Vec<f32> = (0..n_scales)
-            .map(|_| amp / 127.0 * (0.5 + rng.unit()))
-            .collect();
+        let scales: Vec<f32> = (0..n_scales).map(|_| amp / 127.0 * (0.5 + rng.unit())).collect();
         let zero: Vec<i8> = (0..n_scales).map(|_| rng.int8() / 8).collect();
         let mut values = Vec::with_capacity(q.len());
         for (i, &v) in q.iter().enumerate() {
-            let s = if dims.len() == 1 {
-                i / block
-            } else {
-                (i / cols) * s_dims[1] + (i % cols) / block
-            };
+            let s = if dims.len() == 1 { i / block } else { (i / cols) * s_dims[1] + (i % cols) / block };
             values.push((f32::from(v) - f32::from(zero[s])) * scales[s]);
         }
         let quantized = format!("{name}_quantized");
@@ -210,11 +203,7 @@ impl OnnxWriter {
         );
         // The exporter records the shape of every quantised tensor, reshaped or not.
         let shape_name = format!("{name}_shape");
-        self.tensor(
-            &shape_name,
-            &[dims.len()],
-            DataW::I64(dims.iter().map(|&d| d as i64).collect()),
-        );
+        self.tensor(&shape_name, &[dims.len()], DataW::I64(dims.iter().map(|&d| d as i64).collect()));
         if dims.len() > 2 {
             self.node(
                 "Reshape",
@@ -245,10 +234,7 @@ impl Lcg {
     }
 
     pub(crate) fn next_u32(&mut self) -> u32 {
-        self.0 = self
-            .0
-            .wrapping_mul(6364136223846793005)
-            .wrapping_add(1442695040888963407);
+        self.0 = self.0.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
         (self.0 >> 33) as u32
     }
 

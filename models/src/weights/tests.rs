@@ -2,10 +2,7 @@ use super::*;
 
 #[test]
 fn sha256_of_known_input() {
-    assert_eq!(
-        sha256_hex(b"abc"),
-        "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
-    );
+    assert_eq!(sha256_hex(b"abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
 }
 
 #[test]
@@ -13,11 +10,8 @@ fn verify_reads_a_file_with_the_right_hash() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("w.bin");
     std::fs::write(&path, b"abc").unwrap();
-    let bytes = verify_with(
-        &path,
-        "BA7816BF8F01CFEA414140DE5DAE2223B00361A396177A9CB410FF61F20015AD",
-    )
-    .unwrap();
+    let bytes =
+        verify_with(&path, "BA7816BF8F01CFEA414140DE5DAE2223B00361A396177A9CB410FF61F20015AD").unwrap();
     assert_eq!(bytes, b"abc");
 }
 

@@ -51,9 +51,8 @@ fn wgpu_agrees_with_cpu() {
         return;
     };
     let (det_cpu, emb_cpu) = support::networks("wgpu_agrees_with_cpu", &Runtime::cpu()).unwrap();
-    let photo = image::open(support::repo_root().join("assets/photos/obama-official-2012.jpg"))
-        .unwrap()
-        .to_rgb8();
+    let photo =
+        image::open(support::repo_root().join("assets/photos/obama-official-2012.jpg")).unwrap().to_rgb8();
     let small = image::imageops::resize(&photo, 256, 320, image::imageops::FilterType::Triangle);
     let a = det_cpu.detect(&small, 0.5, 0.3);
     let b = det_gpu.detect(&small, 0.5, 0.3);
@@ -62,10 +61,7 @@ fn wgpu_agrees_with_cpu() {
         assert!((x.score - y.score).abs() < 1e-3, "{x:?} vs {y:?}");
         assert!((x.x - y.x).abs() < 0.1 && (x.y - y.y).abs() < 0.1, "{x:?} vs {y:?}");
     }
-    let crops: Vec<_> = a
-        .iter()
-        .map(|d| kindred_models::align::align_face(&small, &d.landmarks))
-        .collect();
+    let crops: Vec<_> = a.iter().map(|d| kindred_models::align::align_face(&small, &d.landmarks)).collect();
     for (x, y) in emb_cpu.embed(&crops).iter().zip(emb_gpu.embed(&crops)) {
         let c = cosine(x, &y);
         assert!(c > 0.9999, "cosine {c}");

@@ -4,10 +4,7 @@ use kindred_models::{Detector, Embedder, Runtime, weights};
 
 /// The repository root.
 pub(crate) fn repo_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .expect("models/ has a parent")
-        .to_path_buf()
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("models/ has a parent").to_path_buf()
 }
 
 /// `models/weights/`.
