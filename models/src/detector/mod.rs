@@ -87,11 +87,10 @@ impl Detector {
         }
         let (pw, ph) = (pad32(width), pad32(height));
         let levels = Level::for_input(pw, ph);
-        let input = Tensor::<4>::from_data(
-            TensorData::new(bgr_planes(images, pw, ph), [images.len(), 3, ph, pw]),
-            &self.device,
-        );
-        let out = self.net.forward(input).into_data().try_into_vec::<f32>().expect("YuNet output is f32");
+        let n = images.len();
+        let phases = bgr_phases(images, pw, ph)
+            .map(|data| Tensor::<4>::from_data(TensorData::new(data, [n, 3, ph / 2, pw / 2]), &self.device));
+        let out = self.net.forward(phases).into_data().try_into_vec::<f32>().expect("YuNet output is f32");
         let per_image = HEAD_CHANNELS * levels.iter().map(Level::cells).sum::<usize>();
         out.chunks_exact(per_image)
             .map(|o| decode::nms(decode::decode(o, &levels, score_threshold), nms_iou))
@@ -99,26 +98,30 @@ impl Detector {
     }
 }
 
-/// The network input: per image, B, G and R planes of `ph × pw`, 0-255, zero-padded at the
-/// bottom and right as OpenCV's `copyMakeBorder` does.
-fn bgr_planes(images: &[&RgbImage], pw: usize, ph: usize) -> Vec<f32> {
-    let plane = pw * ph;
-    let mut data = vec![0.0f32; images.len() * 3 * plane];
-    for (img, dst) in images.iter().zip(data.chunks_exact_mut(3 * plane)) {
+/// The network input: the four polyphase components `(py, px)` = (0, 0), (0, 1), (1, 0),
+/// (1, 1) of the images (see the network's stem), each per image B, G and R planes of
+/// `ph/2 × pw/2` holding pixel `(2a + py, 2b + px)`, 0-255, zero beyond the image (OpenCV's
+/// `copyMakeBorder` padding at the bottom and right).
+fn bgr_phases(images: &[&RgbImage], pw: usize, ph: usize) -> [Vec<f32>; 4] {
+    let (hw, hh) = (pw / 2, ph / 2);
+    let plane = hw * hh;
+    let mut phases: [Vec<f32>; 4] = std::array::from_fn(|_| vec![0.0f32; images.len() * 3 * plane]);
+    for (n, img) in images.iter().enumerate() {
         let w = img.width() as usize;
         if w == 0 {
             continue;
         }
-        let (b, rest) = dst.split_at_mut(plane);
-        let (g, r) = rest.split_at_mut(plane);
         for (y, row) in img.as_raw().chunks_exact(w * 3).enumerate() {
-            let at = y * pw;
-            for (x, px) in row.chunks_exact(3).enumerate() {
-                r[at + x] = f32::from(px[0]);
-                g[at + x] = f32::from(px[1]);
-                b[at + x] = f32::from(px[2]);
+            let (a, py) = (y / 2, y % 2);
+            for (x, px_rgb) in row.chunks_exact(3).enumerate() {
+                let (b, px) = (x / 2, x % 2);
+                let dst = &mut phases[py * 2 + px];
+                let at = n * 3 * plane + a * hw + b;
+                dst[at] = f32::from(px_rgb[2]);
+                dst[at + plane] = f32::from(px_rgb[1]);
+                dst[at + 2 * plane] = f32::from(px_rgb[0]);
             }
         }
     }
-    data
+    phases
 }

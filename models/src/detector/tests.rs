@@ -140,18 +140,40 @@ fn pads_to_multiples_of_32() {
     assert_eq!(pad32(480), 480);
 }
 
+/// The network input as one BGR image per batch entry, for the plain-loop reference:
+/// reassembled from the phases, so it also checks their layout.
+fn bgr_planes(images: &[&RgbImage], pw: usize, ph: usize) -> Vec<f32> {
+    let phases = bgr_phases(images, pw, ph);
+    let (hw, hh) = (pw / 2, ph / 2);
+    let mut out = vec![0.0; images.len() * 3 * pw * ph];
+    for n in 0..images.len() {
+        for c in 0..3 {
+            for y in 0..ph {
+                for x in 0..pw {
+                    let p = &phases[(y % 2) * 2 + x % 2];
+                    out[((n * 3 + c) * ph + y) * pw + x] = p[((n * 3 + c) * hh + y / 2) * hw + x / 2];
+                }
+            }
+        }
+    }
+    out
+}
+
 #[test]
-fn input_planes_are_bgr_and_zero_padded() {
-    let a = RgbImage::from_fn(2, 1, |x, _| Rgb([10 + x as u8, 20, 30]));
+fn input_phases_are_bgr_and_zero_padded() {
+    let a = RgbImage::from_fn(3, 1, |x, _| Rgb([10 + x as u8, 20, 30]));
     let b = RgbImage::from_pixel(1, 2, Rgb([1, 2, 3]));
-    let data = bgr_planes(&[&a, &b], 3, 2);
-    let plane = 6;
-    // Image a: B plane then G then R, row-major in a 3×2 grid.
-    assert_eq!(&data[..plane], &[30.0, 30.0, 0.0, 0.0, 0.0, 0.0]);
-    assert_eq!(&data[plane..2 * plane], &[20.0, 20.0, 0.0, 0.0, 0.0, 0.0]);
-    assert_eq!(&data[2 * plane..3 * plane], &[10.0, 11.0, 0.0, 0.0, 0.0, 0.0]);
-    // Image b, a column of two pixels.
-    assert_eq!(&data[3 * plane..4 * plane], &[3.0, 0.0, 0.0, 3.0, 0.0, 0.0]);
+    let phases = bgr_phases(&[&a, &b], 4, 2);
+    // Planes of 2×1; per image B, G, R.
+    // Image a, row 0: pixels x = 0, 2 in phase (0, 0), x = 1 in phase (0, 1).
+    assert_eq!(&phases[0][..6], &[30.0, 30.0, 20.0, 20.0, 10.0, 12.0]);
+    assert_eq!(&phases[1][..6], &[30.0, 0.0, 20.0, 0.0, 11.0, 0.0]);
+    // Image b: (0, 0) in phase (0, 0), (0, 1) in phase (1, 0).
+    assert_eq!(&phases[0][6..], &[3.0, 0.0, 2.0, 0.0, 1.0, 0.0]);
+    assert_eq!(&phases[2][6..], &[3.0, 0.0, 2.0, 0.0, 1.0, 0.0]);
+    assert!(phases[3].iter().all(|&v| v == 0.0));
+    let full = bgr_planes(&[&a, &b], 4, 2);
+    assert_eq!(&full[..8], &[30.0, 30.0, 30.0, 0.0, 0.0, 0.0, 0.0, 0.0]);
 }
 
 fn test_image(w: u32, h: u32, seed: u32) -> RgbImage {
@@ -171,10 +193,8 @@ fn random_weights_match_a_plain_loop_reference() {
     let detector = Detector::from_onnx(&b.w.finish(), &Runtime::cpu()).unwrap();
     let img = test_image(60, 40, 3);
     let (pw, ph) = (64, 64);
-    let input = Tensor::<4>::from_data(
-        TensorData::new(bgr_planes(&[&img], pw, ph), [1, 3, ph, pw]),
-        &detector.device,
-    );
+    let input = bgr_phases(&[&img], pw, ph)
+        .map(|d| Tensor::<4>::from_data(TensorData::new(d, [1, 3, ph / 2, pw / 2]), &detector.device));
     let out = detector.net.forward(input);
     let total = 64 + 16 + 4;
     assert_eq!(out.dims(), [1, 16, total]);
