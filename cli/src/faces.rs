@@ -236,6 +236,14 @@ pub(crate) fn bench(photos: &Path, limit: Option<usize>, on: &str, as_json: bool
             }
             Err(e) => return Err(e),
         };
+        if on == "both" && device == "gpu" && engine.device().kind != "gpu" {
+            eprintln!(
+                "kindred bench: skipping gpu: the only wgpu adapter is a software one ({}); \
+                 --on gpu measures it anyway",
+                engine.device().adapter
+            );
+            continue;
+        }
         // One untimed photo first: kernels are compiled and memory allocated on first use.
         let _ = engine.analyze_files(&files[..1]);
         let started = Instant::now();

@@ -307,28 +307,43 @@ enum FileOutcome {
 }
 
 fn read_file(file: &WalkedFile, max_pixels: u64) -> FileOutcome {
+    use std::io::Read;
     let extension = file.extension.as_deref();
     let named_like_image = probe::has_image_extension(extension);
-    let bytes = match std::fs::read(&file.path) {
-        Ok(bytes) => bytes,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            return FileOutcome::Unreadable {
+    let unreadable = |e: std::io::Error| {
+        if e.kind() == std::io::ErrorKind::NotFound {
+            FileOutcome::Unreadable {
                 kind: IssueKind::Vanished,
                 message: "the file disappeared while the scan was running".into(),
-            };
-        }
-        Err(e) => {
-            return FileOutcome::Unreadable {
+            }
+        } else {
+            FileOutcome::Unreadable {
                 kind: IssueKind::Unreadable,
                 message: format!("cannot read the file: {e}"),
-            };
+            }
         }
     };
+    let mut handle = match std::fs::File::open(&file.path) {
+        Ok(handle) => handle,
+        Err(e) => return unreadable(e),
+    };
+    // The first bytes decide whether this is a photo at all, so a folder of videos is not read
+    // in full on every scan.
+    let mut bytes = Vec::with_capacity(file.size.min(1 << 30) as usize);
+    if let Err(e) = (&mut handle).take(SNIFF_BYTES).read_to_end(&mut bytes) {
+        return unreadable(e);
+    }
     if !named_like_image && crate::imaging::Format::sniff(&bytes, extension).is_none() {
         return FileOutcome::NotAPhoto;
     }
+    if let Err(e) = handle.read_to_end(&mut bytes) {
+        return unreadable(e);
+    }
     FileOutcome::Photo(probe::probe(&bytes, extension, max_pixels))
 }
+
+/// Enough bytes to recognise every format Kindred knows.
+const SNIFF_BYTES: u64 = 64;
 
 fn write_batch(
     catalog: &mut Catalog,

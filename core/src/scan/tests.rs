@@ -473,3 +473,16 @@ fn scanning_a_missing_folder_is_a_clear_error() {
     assert_eq!(error.kind(), crate::ErrorKind::NotFound);
     assert!(error.to_string().contains("/no/such/folder"), "{error}");
 }
+
+#[test]
+fn files_that_are_not_photos_are_passed_over_on_every_scan() {
+    let mut fx = Fixture::new();
+    fx.write("clip.mp4", &[0u8; 4096]);
+    fx.write("notes.txt", b"shopping list");
+    fx.write("p.jpg", &jpeg(1));
+    for _ in 0..2 {
+        let summary = fx.scan();
+        assert_eq!((summary.other_files, summary.issues), (2, 0));
+    }
+    assert_eq!(fx.catalog().photos(&PhotoFilter::default()).unwrap().len(), 1);
+}
