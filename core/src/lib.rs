@@ -7,6 +7,7 @@
 
 mod cancel;
 pub mod catalog;
+pub mod cluster;
 mod error;
 pub mod eval;
 mod events;

@@ -10,7 +10,7 @@ use crate::error::{Error, ErrorKind, Result};
 use crate::imaging::{self, Format};
 
 /// The side of a face thumbnail, in pixels.
-pub const THUMBNAIL_SIDE: u32 = 160;
+pub(crate) const THUMBNAIL_SIDE: u32 = 160;
 
 /// A square around the face with some margin, scaled to [`THUMBNAIL_SIDE`]; parts outside the
 /// photo are black.
