@@ -139,12 +139,12 @@ impl YuNet {
     pub(crate) fn forward(&self, phases: [Tensor<4>; 4]) -> Tensor<3> {
         let b = &self.backbone;
         let x = self.stem.forward(phases);
-        let x = self.pool.forward(b[0].forward(x));
+        let x = self.max_pool(b[0].forward(x));
         let x = b[2].forward(b[1].forward(x));
-        let x = self.pool.forward(b[4].forward(b[3].forward(x)));
+        let x = self.max_pool(b[4].forward(b[3].forward(x)));
         let c3 = b[6].forward(b[5].forward(x));
-        let c4 = b[8].forward(b[7].forward(self.pool.forward(c3.clone())));
-        let c5 = b[10].forward(b[9].forward(self.pool.forward(c4.clone())));
+        let c4 = b[8].forward(b[7].forward(self.max_pool(c3.clone())));
+        let c5 = b[10].forward(b[9].forward(self.max_pool(c4.clone())));
         let p5 = self.lateral[2].forward(c5);
         let p4 = self.lateral[1].forward(c4 + upsample2(p5.clone()));
         let p3 = self.lateral[0].forward(c3 + upsample2(p4.clone()));
@@ -158,6 +158,17 @@ impl YuNet {
             })
             .collect();
         Tensor::cat(levels, 2)
+    }
+
+    /// MaxPool 2×2 stride 2.
+    ///
+    /// burn's CPU backend (flex 0.22) pools through its generic 3-D pooling with indices:
+    /// 8 ms for a 16×240×320 map, more than half of a whole 640×480 detection. On that
+    /// backend the tensor already lives in host memory, so pooling it here in plain Rust
+    /// (copy out, pool, copy in: about 2 ms) gives exactly the same values. Other backends
+    /// keep the module. Remove once flex pools quickly.
+    fn max_pool(&self, x: Tensor<4>) -> Tensor<4> {
+        if x.device() == Device::flex() { max_pool2_host(x) } else { self.pool.forward(x) }
     }
 
     /// Builds the network from the file's constants. Tensor names are the ONNX initializer
@@ -262,4 +273,24 @@ fn check_structure(c: &mut Constants) -> Result<(), ModelError> {
     })?;
     c.check_inputs("Reshape", |_, _, _| Ok(()))?;
     Ok(())
+}
+
+/// 2×2 stride-2 max pooling of an NCHW tensor with even height and width, on the host.
+pub(crate) fn max_pool2_host(x: Tensor<4>) -> Tensor<4> {
+    let [n, c, h, w] = x.dims();
+    let device = x.device();
+    let data = x.into_data();
+    let v = data.as_slice::<f32>().expect("YuNet activations are f32");
+    let (h2, w2) = (h / 2, w / 2);
+    let mut out = vec![0.0f32; n * c * h2 * w2];
+    for (plane, dst) in v.chunks_exact(h * w).zip(out.chunks_exact_mut(h2 * w2)) {
+        for (y, row) in dst.chunks_exact_mut(w2).enumerate() {
+            let r0 = &plane[2 * y * w..(2 * y + 1) * w];
+            let r1 = &plane[(2 * y + 1) * w..(2 * y + 2) * w];
+            for (x, o) in row.iter_mut().enumerate() {
+                *o = r0[2 * x].max(r0[2 * x + 1]).max(r1[2 * x].max(r1[2 * x + 1]));
+            }
+        }
+    }
+    Tensor::from_data(TensorData::new(out, [n, c, h2, w2]), &device)
 }

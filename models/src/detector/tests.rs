@@ -288,3 +288,15 @@ fn detector_is_send_and_sync() {
     fn assert_send_sync<T: Send + Sync>() {}
     assert_send_sync::<Detector>();
 }
+
+#[test]
+fn host_max_pool_equals_burns() {
+    use burn::nn::pool::MaxPool2dConfig;
+    use burn::tensor::Distribution;
+    let device = burn::tensor::Device::flex();
+    let x = Tensor::<4>::random([2, 3, 6, 8], Distribution::Uniform(-1.0, 1.0), &device);
+    let ours = net::max_pool2_host(x.clone());
+    let burns = MaxPool2dConfig::new([2, 2]).with_strides([2, 2]).init().forward(x);
+    assert_eq!(ours.dims(), [2, 3, 3, 4]);
+    assert_eq!(ours.into_data(), burns.into_data());
+}
