@@ -6,15 +6,16 @@ use super::Catalog;
 use crate::error::{Error, ErrorKind, Result};
 use crate::paths;
 
-/// A face as the face job found it, in pixels of the photo as shown.
+/// A face as the face job found it, in pixels of the photo as shown (orientation applied).
 #[derive(Debug, Clone, PartialEq)]
-pub struct NewFace {
+pub struct FoundFace {
     pub x: f32,
     pub y: f32,
     pub w: f32,
     pub h: f32,
     pub score: f32,
     pub landmarks: [[f32; 2]; 5],
+    /// L2-normalised.
     pub embedding: Vec<f32>,
 }
 
@@ -102,7 +103,7 @@ impl Catalog {
         photo_id: i64,
         content_hash: &str,
         model: &str,
-        faces: &[NewFace],
+        faces: &[FoundFace],
         now: &str,
     ) -> Result<Vec<i64>> {
         tx.prepare_cached("DELETE FROM faces WHERE photo_id = ?1")?.execute([photo_id])?;

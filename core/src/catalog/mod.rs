@@ -20,7 +20,7 @@ use rusqlite::{Connection, OpenFlags};
 use crate::error::{Error, ErrorKind, Result};
 
 pub(crate) use faces::PhotoToAnalyze;
-pub use faces::{FaceRow, NewFace};
+pub use faces::{FaceRow, FoundFace};
 pub use issues::{FileIssue, IssueKind, Severity};
 pub use jobs::{JobRow, JobStatus};
 pub use migrations::SCHEMA_VERSION;

@@ -204,34 +204,36 @@ impl Catalog {
     ) -> Result<i64> {
         let path = paths::to_bytes(&record.path);
         let (lat, lon) = record.gps.unzip();
+        let status = record.status.as_str();
+        // The same values, in column order, for both statements; `now` comes last.
+        let values: [&dyn rusqlite::ToSql; 17] = [
+            &record.root_id,
+            &path,
+            &record.size,
+            &record.mtime_ns,
+            &record.content_hash,
+            &record.format,
+            &record.width,
+            &record.height,
+            &record.orientation,
+            &record.taken_at,
+            &record.taken_offset,
+            &lat,
+            &lon,
+            &record.camera_make,
+            &record.camera_model,
+            &status,
+            &now,
+        ];
         match existing {
             Some(id) => {
                 tx.execute(
-                    "UPDATE photos SET root_id = ?2, path = ?3, size = ?4, mtime_ns = ?5, content_hash = ?6,
-                        format = ?7, width = ?8, height = ?9, orientation = ?10, taken_at = ?11,
-                        taken_offset = ?12, gps_lat = ?13, gps_lon = ?14, camera_make = ?15,
-                        camera_model = ?16, status = ?17, last_seen_at = ?18, checked_at = ?18
-                     WHERE id = ?1",
-                    params![
-                        id,
-                        record.root_id,
-                        path,
-                        record.size,
-                        record.mtime_ns,
-                        record.content_hash,
-                        record.format,
-                        record.width,
-                        record.height,
-                        record.orientation,
-                        record.taken_at,
-                        record.taken_offset,
-                        lat,
-                        lon,
-                        record.camera_make,
-                        record.camera_model,
-                        record.status.as_str(),
-                        now
-                    ],
+                    "UPDATE photos SET root_id = ?1, path = ?2, size = ?3, mtime_ns = ?4, content_hash = ?5,
+                        format = ?6, width = ?7, height = ?8, orientation = ?9, taken_at = ?10,
+                        taken_offset = ?11, gps_lat = ?12, gps_lon = ?13, camera_make = ?14,
+                        camera_model = ?15, status = ?16, last_seen_at = ?17, checked_at = ?17
+                     WHERE id = ?18",
+                    rusqlite::params_from_iter(values.into_iter().chain([&id as &dyn rusqlite::ToSql])),
                 )?;
                 Ok(id)
             }
@@ -241,25 +243,7 @@ impl Catalog {
                         orientation, taken_at, taken_offset, gps_lat, gps_lon, camera_make, camera_model,
                         status, first_seen_at, last_seen_at, checked_at)
                      VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?17, ?17)",
-                    params![
-                        record.root_id,
-                        path,
-                        record.size,
-                        record.mtime_ns,
-                        record.content_hash,
-                        record.format,
-                        record.width,
-                        record.height,
-                        record.orientation,
-                        record.taken_at,
-                        record.taken_offset,
-                        lat,
-                        lon,
-                        record.camera_make,
-                        record.camera_model,
-                        record.status.as_str(),
-                        now
-                    ],
+                    rusqlite::params_from_iter(values),
                 )?;
                 Ok(tx.last_insert_rowid())
             }

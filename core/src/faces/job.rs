@@ -11,7 +11,7 @@ use rayon::prelude::*;
 
 use super::{FaceEngine, MODEL_ID, thumbs};
 use crate::cancel::CancelToken;
-use crate::catalog::{Catalog, IssueKind, JobStatus, NewFace, PhotoToAnalyze};
+use crate::catalog::{Catalog, FoundFace, IssueKind, JobStatus, PhotoToAnalyze};
 use crate::error::{Error, Result};
 use crate::events::{Event, EventSink};
 use crate::imaging::{self, Format};
@@ -37,7 +37,7 @@ const MAX_PIXELS: u64 = 250_000_000;
 struct Analyzed {
     photo: PhotoToAnalyze,
     content_hash: String,
-    faces: Vec<NewFace>,
+    faces: Vec<FoundFace>,
     thumbnails: Vec<RgbImage>,
 }
 
@@ -195,7 +195,7 @@ fn analyze_photos(engine: &FaceEngine, photos: Vec<PhotoToAnalyze>) -> Vec<Outco
 pub(crate) fn analyze_files(
     engine: &FaceEngine,
     files: &[std::path::PathBuf],
-) -> Vec<std::result::Result<Vec<super::FoundFace>, String>> {
+) -> Vec<std::result::Result<Vec<FoundFace>, String>> {
     let chunk_size = (2 * rayon::current_num_threads()).max(4);
     let mut results = Vec::with_capacity(files.len());
     for chunk in files.chunks(chunk_size) {
@@ -210,19 +210,7 @@ pub(crate) fn analyze_files(
             .collect();
         for outcome in analyze_photos(engine, photos) {
             results.push(match outcome {
-                Outcome::Done(analyzed) => Ok(analyzed
-                    .faces
-                    .into_iter()
-                    .map(|f| super::FoundFace {
-                        x: f.x,
-                        y: f.y,
-                        w: f.w,
-                        h: f.h,
-                        score: f.score,
-                        landmarks: f.landmarks,
-                        embedding: f.embedding,
-                    })
-                    .collect()),
+                Outcome::Done(analyzed) => Ok(analyzed.faces),
                 Outcome::Failed { photo, message, .. } => Err(format!("{}: {message}", photo.path.display())),
             });
         }
@@ -245,7 +233,7 @@ fn analyze_chunk(engine: &FaceEngine, decoded: Vec<std::result::Result<Decoded, 
                 for d in detections {
                     crops.push(align::align_face(&image, &d.landmarks));
                     thumbnails.push(thumbs::render(&image, d.x, d.y, d.w, d.h));
-                    faces.push(NewFace {
+                    faces.push(FoundFace {
                         x: d.x,
                         y: d.y,
                         w: d.w,

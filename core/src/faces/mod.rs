@@ -13,6 +13,7 @@ use std::path::{Path, PathBuf};
 use image::RgbImage;
 use kindred_models::{Detector, DevicePreference, Embedder, Runtime, RuntimeInfo, align, weights};
 
+pub use crate::catalog::FoundFace;
 use crate::error::{Error, ErrorKind, Result};
 
 pub use detect::DetectOptions;
@@ -73,19 +74,6 @@ impl From<RuntimeInfo> for DeviceReport {
     }
 }
 
-/// A face found in a photo, in pixels of the photo as shown (orientation applied).
-#[derive(Debug, Clone, PartialEq)]
-pub struct FoundFace {
-    pub x: f32,
-    pub y: f32,
-    pub w: f32,
-    pub h: f32,
-    pub score: f32,
-    pub landmarks: [[f32; 2]; 5],
-    /// L2-normalised.
-    pub embedding: Vec<f32>,
-}
-
 /// The loaded networks on their device.
 pub struct FaceEngine {
     runtime: Runtime,
@@ -106,12 +94,12 @@ pub fn model_search_path() -> Vec<PathBuf> {
     if let Some(dir) = std::env::var_os("KINDRED_MODELS_DIR") {
         dirs.push(PathBuf::from(dir));
     }
-    if let Ok(exe) = std::env::current_exe() {
-        if let Some(bin) = exe.parent() {
-            dirs.push(bin.join("models"));
-            dirs.push(bin.join("../share/kindred/models"));
-            dirs.push(bin.join("../lib/kindred/models"));
-        }
+    if let Ok(exe) = std::env::current_exe()
+        && let Some(bin) = exe.parent()
+    {
+        dirs.push(bin.join("models"));
+        dirs.push(bin.join("../share/kindred/models"));
+        dirs.push(bin.join("../lib/kindred/models"));
     }
     // A build from the repository finds the weights that scripts/fetch-models placed there.
     dirs.push(Path::new(env!("CARGO_MANIFEST_DIR")).join("../models/weights"));

@@ -88,7 +88,9 @@ fn the_face_job_is_idempotent_resumable_and_keeps_thumbnails() {
     )
     .unwrap();
     let mut library = Library::open(&dir.path().join("k.db")).unwrap();
-    library.scan(&[photos.clone()], &ScanOptions::default(), &NoProgress, &CancelToken::new()).unwrap();
+    library
+        .scan(std::slice::from_ref(&photos), &ScanOptions::default(), &NoProgress, &CancelToken::new())
+        .unwrap();
 
     // Cancelled before the first chunk: nothing recorded, nothing lost.
     let cancelled = CancelToken::new();

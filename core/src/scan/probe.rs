@@ -65,18 +65,18 @@ pub(crate) fn probe(bytes: &[u8], extension: Option<&str>, max_pixels: u64) -> P
         return probe;
     };
     probe.format = format.name();
-    if let Some(claimed) = extension.and_then(Format::from_extension) {
-        if claimed.name() != format.name() {
-            probe.issues.push((
-                IssueKind::WrongExtension,
-                format!(
-                    "named .{} but the content is {}; read as {}",
-                    extension.unwrap_or_default(),
-                    format.label(),
-                    format.label()
-                ),
-            ));
-        }
+    if let Some(claimed) = extension.and_then(Format::from_extension)
+        && claimed.name() != format.name()
+    {
+        probe.issues.push((
+            IssueKind::WrongExtension,
+            format!(
+                "named .{} but the content is {}; read as {}",
+                extension.unwrap_or_default(),
+                format.label(),
+                format.label()
+            ),
+        ));
     }
     probe.exif = read_exif(bytes);
 
@@ -135,10 +135,10 @@ pub(crate) fn read_exif(bytes: &[u8]) -> ExifFacts {
         return facts;
     };
     let field = |tag| exif.get_field(tag, exif::In::PRIMARY);
-    if let Some(value) = field(exif::Tag::Orientation).and_then(|f| f.value.get_uint(0)) {
-        if (1..=8).contains(&value) {
-            facts.orientation = value as u8;
-        }
+    if let Some(value) = field(exif::Tag::Orientation).and_then(|f| f.value.get_uint(0))
+        && (1..=8).contains(&value)
+    {
+        facts.orientation = value as u8;
     }
     let date_and_offset = [
         (exif::Tag::DateTimeOriginal, exif::Tag::OffsetTimeOriginal),

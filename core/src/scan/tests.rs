@@ -355,10 +355,10 @@ struct DeleteWhenPlanned(Mutex<Option<PathBuf>>);
 
 impl crate::EventSink for DeleteWhenPlanned {
     fn event(&self, event: Event) {
-        if let Event::ScanPlanned { .. } = event {
-            if let Some(path) = self.0.lock().unwrap().take() {
-                fs::remove_file(path).unwrap();
-            }
+        if let Event::ScanPlanned { .. } = event
+            && let Some(path) = self.0.lock().unwrap().take()
+        {
+            fs::remove_file(path).unwrap();
         }
     }
 }
@@ -388,10 +388,10 @@ struct CancelAfter {
 
 impl crate::EventSink for CancelAfter {
     fn event(&self, event: Event) {
-        if let Event::ScanProgress { done, .. } = event {
-            if done >= self.after {
-                self.token.cancel();
-            }
+        if let Event::ScanProgress { done, .. } = event
+            && done >= self.after
+        {
+            self.token.cancel();
         }
     }
 }

@@ -73,7 +73,7 @@ pub(crate) fn walk(root: &Path, cancel: &CancelToken, progress: &mut dyn FnMut(u
             mtime_ns,
             extension,
         });
-        if walked.files.len() as u64 % PROGRESS_EVERY == 0 {
+        if (walked.files.len() as u64).is_multiple_of(PROGRESS_EVERY) {
             progress(walked.files.len() as u64);
         }
     }
