@@ -39,7 +39,8 @@ pub struct FaceRow {
 pub(crate) struct PhotoToAnalyze {
     pub(crate) id: i64,
     pub(crate) path: std::path::PathBuf,
-    pub(crate) orientation: u8,
+    /// EXIF orientation as recorded by the scan; `None` to read it from the file.
+    pub(crate) orientation: Option<u8>,
 }
 
 pub(crate) fn floats_to_blob(values: impl IntoIterator<Item = f32>) -> Vec<u8> {
@@ -90,7 +91,7 @@ impl Catalog {
             Ok(PhotoToAnalyze {
                 id: r.get(0)?,
                 path: paths::from_bytes(&r.get::<_, Vec<u8>>(1)?),
-                orientation: r.get(2)?,
+                orientation: Some(r.get(2)?),
             })
         })?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)

@@ -50,6 +50,30 @@ pub struct JobRow {
 }
 
 impl Catalog {
+    /// Runs `work` as a recorded job: a shared lock on the job-lock file tells other processes
+    /// the job is alive, and the row ends as `outcome` says, or failed with the error.
+    pub(crate) fn run_job<T>(
+        &mut self,
+        kind: &str,
+        work: impl FnOnce(&mut Catalog, i64) -> Result<T>,
+        outcome: impl FnOnce(&T) -> (JobStatus, Option<String>),
+    ) -> Result<T> {
+        let lock = self.job_lock_file()?;
+        if let Some(lock) = &lock {
+            lock.lock_shared()
+                .map_err(|e| crate::error::Error::io(self.path(), "cannot lock the library", e))?;
+        }
+        let job = self.start_job(kind, &crate::time::now_utc())?;
+        let result = work(self, job);
+        let (status, message) = match &result {
+            Ok(value) => outcome(value),
+            Err(e) => (JobStatus::Failed, Some(e.to_string())),
+        };
+        self.finish_job(job, status, message.as_deref(), &crate::time::now_utc())?;
+        drop(lock);
+        result
+    }
+
     pub(crate) fn start_job(&self, kind: &str, now: &str) -> Result<i64> {
         self.conn.execute(
             "INSERT INTO jobs (kind, status, started_at) VALUES (?1, 'running', ?2)",

@@ -12,7 +12,7 @@ use rayon::prelude::*;
 use super::{FaceEngine, MODEL_ID, thumbs};
 use crate::cancel::CancelToken;
 use crate::catalog::{Catalog, FoundFace, IssueKind, JobStatus, PhotoToAnalyze};
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::events::{Event, EventSink};
 use crate::imaging::{self, Format};
 use crate::time;
@@ -52,32 +52,33 @@ struct Decoded {
     image: RgbImage,
 }
 
-fn decode(photo: PhotoToAnalyze) -> std::result::Result<Decoded, Outcome> {
-    let fail = |photo, kind, message: String| Outcome::Failed { photo, kind, message };
-    let bytes = match std::fs::read(&photo.path) {
-        Ok(bytes) => bytes,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            return Err(fail(
-                photo,
-                IssueKind::Vanished,
-                "the file disappeared before its faces were found".into(),
-            ));
+/// Reads, hashes and decodes one photo as shown (EXIF orientation applied). With no
+/// `orientation` given, it is read from the bytes already in memory. On failure, the issue to
+/// record.
+pub(super) fn read_photo(
+    path: &Path,
+    orientation: Option<u8>,
+) -> std::result::Result<(String, RgbImage), (IssueKind, String)> {
+    let bytes = std::fs::read(path).map_err(|e| match e.kind() {
+        std::io::ErrorKind::NotFound => {
+            (IssueKind::Vanished, "the file disappeared before its faces were found".to_string())
         }
-        Err(e) => return Err(fail(photo, IssueKind::Unreadable, format!("cannot read the file: {e}"))),
-    };
+        _ => (IssueKind::Unreadable, format!("cannot read the file: {e}")),
+    })?;
     let content_hash = blake3::hash(&bytes).to_hex().to_string();
     let Some(format) = Format::sniff(&bytes, None).filter(|f| f.is_decodable()) else {
-        return Err(fail(
-            photo,
-            IssueKind::NotAnImage,
-            "the file is no longer an image Kindred can read".into(),
-        ));
+        return Err((IssueKind::NotAnImage, "the file is no longer an image Kindred can read".into()));
     };
-    match imaging::decode_oriented(&bytes, format, photo.orientation, MAX_PIXELS) {
-        Ok(image) => Ok(Decoded { photo, content_hash, image: image.to_rgb8() }),
-        Err(e) => {
-            Err(fail(photo, IssueKind::Corrupt, format!("cannot decode the photo to find faces: {e:?}")))
-        }
+    let orientation = orientation.unwrap_or_else(|| crate::scan::read_exif(&bytes).orientation);
+    let image = imaging::decode_oriented(&bytes, format, orientation, MAX_PIXELS)
+        .map_err(|e| (IssueKind::Corrupt, format!("cannot decode the photo to find faces: {e:?}")))?;
+    Ok((content_hash, image.to_rgb8()))
+}
+
+fn decode(photo: PhotoToAnalyze) -> std::result::Result<Decoded, Outcome> {
+    match read_photo(&photo.path, photo.orientation) {
+        Ok((content_hash, image)) => Ok(Decoded { photo, content_hash, image }),
+        Err((kind, message)) => Err(Outcome::Failed { photo, kind, message }),
     }
 }
 
@@ -89,26 +90,18 @@ pub(crate) fn run_faces_job(
     cancel: &CancelToken,
 ) -> Result<FacesSummary> {
     let started = Instant::now();
-    let job_lock = catalog.job_lock_file()?;
-    if let Some(lock) = &job_lock {
-        lock.lock_shared().map_err(|e| Error::io(catalog.path(), "cannot lock the library", e))?;
-    }
-    let job = catalog.start_job("faces", &time::now_utc())?;
-    let outcome = analyze_all(catalog, engine, cache_dir, sink, cancel, job);
-    let now = time::now_utc();
-    match &outcome {
-        Ok(s) if s.cancelled => catalog.finish_job(job, JobStatus::Cancelled, None, &now)?,
-        Ok(s) => {
-            let message = format!("{} photos, {} faces", s.analyzed, s.faces);
-            catalog.finish_job(job, JobStatus::Completed, Some(&message), &now)?
-        }
-        Err(e) => catalog.finish_job(job, JobStatus::Failed, Some(&e.to_string()), &now)?,
-    }
-    drop(job_lock);
-    outcome.map(|mut s| {
-        s.elapsed = started.elapsed();
-        s
-    })
+    let summary = catalog.run_job(
+        "faces",
+        |catalog, job| analyze_all(catalog, engine, cache_dir, sink, cancel, job),
+        |s| {
+            if s.cancelled {
+                (JobStatus::Cancelled, None)
+            } else {
+                (JobStatus::Completed, Some(format!("{} photos, {} faces", s.analyzed, s.faces)))
+            }
+        },
+    )?;
+    Ok(FacesSummary { elapsed: started.elapsed(), ..summary })
 }
 
 fn analyze_all(
@@ -202,11 +195,7 @@ pub(crate) fn analyze_files(
         let photos: Vec<PhotoToAnalyze> = chunk
             .iter()
             .enumerate()
-            .map(|(i, path)| {
-                let orientation =
-                    std::fs::read(path).map(|b| crate::scan::read_exif(&b).orientation).unwrap_or(1);
-                PhotoToAnalyze { id: i as i64, path: path.clone(), orientation }
-            })
+            .map(|(i, path)| PhotoToAnalyze { id: i as i64, path: path.clone(), orientation: None })
             .collect();
         for outcome in analyze_photos(engine, photos) {
             results.push(match outcome {

@@ -156,27 +156,6 @@ impl FaceEngine {
         self.runtime.info().into()
     }
 
-    /// Every face in an oriented photo, with its embedding.
-    pub fn analyze(&self, photo: &RgbImage) -> Vec<FoundFace> {
-        let detections = detect::find_faces(&self.detector, photo, &self.options);
-        let crops: Vec<RgbImage> =
-            detections.iter().map(|d| align::align_face(photo, &d.landmarks)).collect();
-        let embeddings = self.embed_crops(&crops);
-        detections
-            .into_iter()
-            .zip(embeddings)
-            .map(|(d, embedding)| FoundFace {
-                x: d.x,
-                y: d.y,
-                w: d.w,
-                h: d.h,
-                score: d.score,
-                landmarks: d.landmarks,
-                embedding,
-            })
-            .collect()
-    }
-
     /// The faces of image files (not necessarily in a library), through the face job's own
     /// pipeline: decode, orient, detect, align, embed. One entry per file: its faces, or why
     /// it could not be read.
@@ -192,13 +171,7 @@ impl FaceEngine {
             if crops.len() >= limit {
                 break;
             }
-            let Ok(bytes) = std::fs::read(file) else { continue };
-            let Some(format) = crate::imaging::Format::sniff(&bytes, None) else { continue };
-            let orientation = crate::scan::read_exif(&bytes).orientation;
-            let Ok(image) = crate::imaging::decode_oriented(&bytes, format, orientation, 250_000_000) else {
-                continue;
-            };
-            let image = image.to_rgb8();
+            let Ok((_, image)) = job::read_photo(file, None) else { continue };
             for d in self.detect(&image) {
                 crops.push(align::align_face(&image, &d.landmarks));
             }

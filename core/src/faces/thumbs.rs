@@ -7,7 +7,6 @@ use image::{RgbImage, imageops};
 
 use crate::catalog::Catalog;
 use crate::error::{Error, ErrorKind, Result};
-use crate::imaging::{self, Format};
 
 /// The side of a face thumbnail, in pixels.
 pub(crate) const THUMBNAIL_SIDE: u32 = 160;
@@ -50,13 +49,8 @@ pub(crate) fn face_thumbnail(catalog: &Catalog, cache_dir: &Path, face_id: i64) 
     }
     let face = catalog.face(face_id)?;
     let photo = catalog.photo(face.photo_id)?;
-    let bytes = std::fs::read(&photo.path).map_err(|e| Error::io(&photo.path, "cannot read photo", e))?;
-    let format = Format::sniff(&bytes, None).ok_or_else(|| {
-        Error::new(ErrorKind::Io, format!("{} is no longer an image", photo.path.display()))
-    })?;
-    let image = imaging::decode_oriented(&bytes, format, photo.orientation, 250_000_000)
-        .map_err(|e| Error::new(ErrorKind::Io, format!("cannot decode {}: {e:?}", photo.path.display())))?
-        .to_rgb8();
+    let (_, image) = super::job::read_photo(&photo.path, Some(photo.orientation))
+        .map_err(|(_, message)| Error::new(ErrorKind::Io, format!("{}: {message}", photo.path.display())))?;
     save(cache_dir, face_id, &render(&image, face.x, face.y, face.w, face.h))
         .map_err(|e| Error::io(&path, "cannot write the face thumbnail", e))
 }

@@ -82,27 +82,18 @@ pub(crate) fn scan(
 ) -> Result<ScanSummary> {
     let started = Instant::now();
     let scan_started = time::now_utc();
-    // A shared lock on the job-lock file tells other processes that this job is alive.
-    let job_lock = catalog.job_lock_file()?;
-    if let Some(lock) = &job_lock {
-        lock.lock_shared().map_err(|e| Error::io(catalog.path(), "cannot lock the library", e))?;
-    }
-    let job = catalog.start_job("scan", &scan_started)?;
-    let outcome = scan_roots(catalog, roots, options, sink, cancel, job, &scan_started);
-    let now = time::now_utc();
-    match &outcome {
-        Ok(summary) if summary.cancelled => catalog.finish_job(job, JobStatus::Cancelled, None, &now)?,
-        Ok(summary) => {
-            let message = format!("{} photos, {} issues", summary.photos_seen, summary.issues);
-            catalog.finish_job(job, JobStatus::Completed, Some(&message), &now)?
-        }
-        Err(e) => catalog.finish_job(job, JobStatus::Failed, Some(&e.to_string()), &now)?,
-    }
-    drop(job_lock);
-    outcome.map(|mut summary| {
-        summary.elapsed = started.elapsed();
-        summary
-    })
+    let summary = catalog.run_job(
+        "scan",
+        |catalog, job| scan_roots(catalog, roots, options, sink, cancel, job, &scan_started),
+        |s| {
+            if s.cancelled {
+                (JobStatus::Cancelled, None)
+            } else {
+                (JobStatus::Completed, Some(format!("{} photos, {} issues", s.photos_seen, s.issues)))
+            }
+        },
+    )?;
+    Ok(ScanSummary { elapsed: started.elapsed(), ..summary })
 }
 
 fn scan_roots(
