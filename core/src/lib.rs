@@ -15,18 +15,20 @@ pub mod faces;
 pub mod imaging;
 mod library;
 mod paths;
+pub mod people;
 pub mod scan;
 mod time;
 
 pub use cancel::CancelToken;
 pub use catalog::{
-    FaceRow, FileIssue, IssueKind, JobRow, JobStatus, PhotoFilter, PhotoRow, PhotoStatus, Root,
-    SCHEMA_VERSION, Severity, StatusCounts,
+    Assignment, Decision, DecisionKind, FaceRow, FileIssue, IssueKind, JobRow, JobStatus, Operation, Person,
+    PhotoFilter, PhotoRow, PhotoSearch, PhotoStatus, Root, SCHEMA_VERSION, Severity, StatusCounts,
 };
 pub use error::{Error, ErrorKind, Result};
 pub use events::{Event, EventSink, NoProgress};
 pub use faces::{DetectOptions, Device, DeviceReport, FaceEngine, FacesSummary, FoundFace};
 pub use library::Library;
+pub use people::{PeopleSettings, PeopleSummary, ReviewItem, ReviewSubject};
 pub use scan::{ScanOptions, ScanSummary};
 pub use time::parse_date;
 

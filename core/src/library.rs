@@ -3,10 +3,14 @@
 use std::path::{Path, PathBuf};
 
 use crate::cancel::CancelToken;
-use crate::catalog::{Catalog, FaceRow, FileIssue, JobRow, PhotoFilter, PhotoRow, Root, StatusCounts};
+use crate::catalog::{
+    Assignment, Catalog, FaceRow, FileIssue, JobRow, Operation, Person, PhotoFilter, PhotoRow, PhotoSearch,
+    Root, StatusCounts,
+};
 use crate::error::{Error, ErrorKind, Result};
 use crate::events::EventSink;
 use crate::faces::{self, FaceEngine, FacesSummary};
+use crate::people::{self, PeopleSettings, PeopleSummary, ReviewItem};
 use crate::scan::{self, ScanOptions, ScanSummary};
 
 /// An open Kindred library.
@@ -36,6 +40,10 @@ impl Library {
 
     pub fn catalog(&self) -> &Catalog {
         &self.catalog
+    }
+
+    pub(crate) fn catalog_mut(&mut self) -> &mut Catalog {
+        &mut self.catalog
     }
 
     /// Adds `folders` as roots (if given) and scans them; with no folders, rescans every root.
@@ -99,7 +107,12 @@ impl Library {
         cancel: &CancelToken,
     ) -> Result<FacesSummary> {
         let cache = self.cache_dir();
-        faces::run_faces_job(&mut self.catalog, engine, &cache, sink, cancel)
+        let mut summary = faces::run_faces_job(&mut self.catalog, engine, &cache, sink, cancel)?;
+        // New faces find their people right away; a cancelled job leaves that to the next run.
+        if !summary.cancelled {
+            summary.people = self.update_people()?;
+        }
+        Ok(summary)
     }
 
     pub fn photo(&self, id: i64) -> Result<PhotoRow> {
@@ -114,5 +127,105 @@ impl Library {
     /// A small square JPEG of one face, from the cache or made on the spot.
     pub fn face_thumbnail(&self, face_id: i64) -> Result<PathBuf> {
         faces::face_thumbnail(&self.catalog, &self.cache_dir(), face_id)
+    }
+
+    // People.
+
+    pub fn people_settings(&self) -> Result<PeopleSettings> {
+        PeopleSettings::load(&self.catalog)
+    }
+
+    /// Stores new clustering settings and regroups every face with them. Names and decisions
+    /// are kept whatever the settings.
+    pub fn set_people_settings(&mut self, settings: &PeopleSettings) -> Result<PeopleSummary> {
+        settings.save(&self.catalog)?;
+        self.recluster_people()
+    }
+
+    /// Regroups every face from scratch (keeping names and decisions).
+    pub fn recluster_people(&mut self) -> Result<PeopleSummary> {
+        let settings = self.people_settings()?;
+        people::recluster(&mut self.catalog, &settings)
+    }
+
+    /// Places the faces no people pass has seen yet, without moving the others.
+    pub fn update_people(&mut self) -> Result<PeopleSummary> {
+        let settings = self.people_settings()?;
+        people::assign_new_faces(&mut self.catalog, &settings)
+    }
+
+    /// Named people and unnamed groups (hidden ones too when asked).
+    pub fn people(&self, include_hidden: bool) -> Result<Vec<Person>> {
+        self.catalog.people_list(include_hidden)
+    }
+
+    /// One person; an id merged away answers with the person it became.
+    pub fn person(&self, id: i64) -> Result<Person> {
+        self.catalog.person(id)
+    }
+
+    /// The person a user means by `text`: an id, or a name (any case).
+    pub fn find_person(&self, text: &str) -> Result<i64> {
+        if let Ok(id) = text.trim().parse::<i64>() {
+            return Ok(self.catalog.person(id)?.id);
+        }
+        self.catalog.person_named(text)?.ok_or_else(|| {
+            Error::new(ErrorKind::NotFound, format!("nobody is named {:?} in this library", text.trim()))
+        })
+    }
+
+    /// Faces of a person: (face id, photo id, how it was assigned).
+    pub fn faces_of_person(&self, person: i64) -> Result<Vec<(i64, i64, Assignment)>> {
+        self.catalog.faces_of_person(person)
+    }
+
+    pub fn name_person(&mut self, person: i64, name: &str) -> Result<i64> {
+        people::name_person(&mut self.catalog, person, name)
+    }
+
+    /// Makes `from` part of `into`; returns `into`.
+    pub fn merge_people(&mut self, into: i64, from: i64) -> Result<i64> {
+        people::merge(&mut self.catalog, into, from)
+    }
+
+    /// Says that `faces` are `to`, or a new person when `None`; returns the person.
+    pub fn move_faces(&mut self, faces: &[i64], to: Option<i64>) -> Result<i64> {
+        people::move_faces(&mut self.catalog, faces, to)
+    }
+
+    /// "Not this person": returns the person the face was taken from.
+    pub fn remove_face(&mut self, face: i64) -> Result<i64> {
+        people::remove_face(&mut self.catalog, face)
+    }
+
+    pub fn mark_not_a_face(&mut self, face: i64) -> Result<()> {
+        people::mark_not_a_face(&mut self.catalog, face)
+    }
+
+    pub fn hide_person(&mut self, person: i64, hidden: bool) -> Result<i64> {
+        people::hide(&mut self.catalog, person, hidden)
+    }
+
+    pub fn set_cover(&mut self, person: i64, face: i64) -> Result<i64> {
+        people::set_cover(&mut self.catalog, person, face)
+    }
+
+    /// Undoes the last operation on people; `None` when there is none left.
+    pub fn undo(&mut self) -> Result<Option<Operation>> {
+        people::undo(&mut self.catalog)
+    }
+
+    /// "Is this X?" questions, the most useful first.
+    pub fn review_queue(&self, limit: usize) -> Result<Vec<ReviewItem>> {
+        people::review_queue(&self.catalog, &self.people_settings()?, limit)
+    }
+
+    pub fn answer_review(&mut self, item: &ReviewItem, yes: bool) -> Result<()> {
+        people::answer_review(&mut self.catalog, item, yes)
+    }
+
+    /// Photos showing the people of `search`, newest first.
+    pub fn search(&self, search: &PhotoSearch) -> Result<Vec<PhotoRow>> {
+        self.catalog.search_photos(search)
     }
 }

@@ -135,6 +135,8 @@ impl Catalog {
                  model = excluded.model, face_count = excluded.face_count, scanned_at = excluded.scanned_at",
         )?
         .execute(params![photo_id, content_hash, model, faces.len() as i64, now])?;
+        // The user's decisions about the replaced faces follow them to the new ones.
+        super::people::reattach_decisions(tx, photo_id)?;
         Ok(ids)
     }
 

@@ -11,6 +11,7 @@ use crate::error::{Error, ErrorKind, Result};
 pub(crate) const MIGRATIONS: &[(&str, &str)] = &[
     ("init", include_str!("migrations/0001_init.sql")),
     ("faces", include_str!("migrations/0002_faces.sql")),
+    ("people", include_str!("migrations/0003_people.sql")),
 ];
 
 /// The schema version this build of Kindred writes.

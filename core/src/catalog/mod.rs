@@ -8,6 +8,7 @@ mod faces;
 mod issues;
 mod jobs;
 mod migrations;
+pub(crate) mod people;
 mod photos;
 #[cfg(test)]
 mod tests;
@@ -24,8 +25,10 @@ pub use faces::{FaceRow, FoundFace};
 pub use issues::{FileIssue, IssueKind, Severity};
 pub use jobs::{JobRow, JobStatus};
 pub use migrations::SCHEMA_VERSION;
+pub use people::{Assignment, Decision, DecisionKind, Operation, Person};
+pub(crate) use people::{FaceForPeople, Journal, LEFT_ALONE};
 pub(crate) use photos::{KnownPhoto, PhotoRecord};
-pub use photos::{PhotoFilter, PhotoRow, PhotoStatus, Root, StatusCounts};
+pub use photos::{PhotoFilter, PhotoRow, PhotoSearch, PhotoStatus, Root, StatusCounts};
 
 /// How long a writer waits for another process holding the library before giving up.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(10);

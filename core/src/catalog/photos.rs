@@ -117,6 +117,17 @@ pub struct PhotoFilter {
     pub offset: u64,
 }
 
+/// Photos showing people: with all of them (`match_all`) or any, in a date range. Dates as in
+/// [`PhotoFilter`].
+#[derive(Debug, Clone, Default)]
+pub struct PhotoSearch {
+    pub people: Vec<i64>,
+    pub match_all: bool,
+    pub from: Option<String>,
+    pub to: Option<String>,
+    pub limit: Option<u64>,
+}
+
 /// A summary of the library for `status`.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct StatusCounts {
@@ -305,6 +316,39 @@ impl Catalog {
             order.push_str(&format!(" LIMIT {limit} OFFSET {}", filter.offset));
         } else if filter.offset > 0 {
             order.push_str(&format!(" LIMIT -1 OFFSET {}", filter.offset));
+        }
+        self.photos_where(&sql, args, &order)
+    }
+
+    /// Photos with the people of `search`, newest first (undated last).
+    pub fn search_photos(&self, search: &PhotoSearch) -> Result<Vec<PhotoRow>> {
+        if search.people.is_empty() {
+            return Err(Error::new(ErrorKind::InvalidInput, "name at least one person to search for"));
+        }
+        let mut people = Vec::with_capacity(search.people.len());
+        for &id in &search.people {
+            people.push(super::people::resolve_person_in(&self.conn, id)?);
+        }
+        people.sort_unstable();
+        people.dedup();
+        let placeholders = vec!["?"; people.len()].join(", ");
+        let needed = if search.match_all { people.len() } else { 1 };
+        let mut sql = format!(
+            " AND p.id IN (SELECT photo_id FROM faces WHERE person_id IN ({placeholders})
+                           GROUP BY photo_id HAVING count(DISTINCT person_id) >= {needed})"
+        );
+        let mut args: Vec<rusqlite::types::Value> = people.iter().map(|&id| id.into()).collect();
+        if let Some(from) = &search.from {
+            sql.push_str(" AND p.taken_at >= ?");
+            args.push(from.clone().into());
+        }
+        if let Some(to) = &search.to {
+            sql.push_str(" AND p.taken_at < ?");
+            args.push(format!("{to}T99").into());
+        }
+        let mut order = String::from(" ORDER BY p.taken_at IS NULL, p.taken_at DESC, p.path");
+        if let Some(limit) = search.limit {
+            order.push_str(&format!(" LIMIT {limit}"));
         }
         self.photos_where(&sql, args, &order)
     }

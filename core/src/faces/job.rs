@@ -29,6 +29,8 @@ pub struct FacesSummary {
     pub failed: u64,
     pub cancelled: bool,
     pub elapsed: Duration,
+    /// What the people pass that follows the job did with the new faces.
+    pub people: crate::people::PeopleSummary,
 }
 
 /// Pixels above which the face job does not decode a photo (the scanner's limit).

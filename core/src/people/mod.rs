@@ -1,0 +1,144 @@
+//! People: faces grouped into persons, the user's decisions kept as constraints, the review
+//! queue and search.
+//!
+//! # Who decides what
+//! The user's decisions (`face_decisions`: "is", "is not", "not a face") are the ground truth
+//! and are only ever changed by the user. A face's current person (`faces.person_id`) is
+//! derived: a full pass ([`recluster`](assign::recluster)) and an incremental pass
+//! ([`assign_new_faces`](assign::assign_new_faces)) rewrite it, but only within the bounds the
+//! decisions set:
+//! - faces confirmed as one person are clustered as one block (must-link);
+//! - a face is never put with a person it was said not to be, two faces of one photo never
+//!   share a person, and two people the user keeps are never merged by clustering
+//!   (cannot-link);
+//! - "not a face" detections are left out.
+//!
+//! A person is the user's ("kept") once it is named, hidden, given a cover, or named by a
+//! decision. Passes add faces to kept people and never dissolve them; unnamed groups nobody
+//! touched are derived and may be renumbered, merged or dropped by the next pass. Acting on
+//! such a group (naming it, hiding it, merging it, removing a face from it) first adopts it:
+//! the faces the user was looking at become confirmed, so what they saw is what is kept.
+//!
+//! A user operation is one transaction, journalled with before-images of every row it touches
+//! (`undo_*` tables), so the last operations can be undone exactly.
+
+mod assign;
+mod ops;
+mod review;
+pub mod synthetic;
+#[cfg(test)]
+mod tests;
+
+use std::time::Duration;
+
+use crate::catalog::Catalog;
+use crate::cluster::{self, Linkage};
+use crate::error::{Error, ErrorKind, Result};
+
+pub use review::{ReviewItem, ReviewSubject};
+
+pub(crate) use assign::{assign_new_faces, recluster};
+pub(crate) use ops::{
+    answer_review, hide, mark_not_a_face, merge, move_faces, name_person, remove_face, set_cover, undo,
+};
+pub(crate) use review::review_queue;
+
+/// How faces are grouped into people. Stored per library.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct PeopleSettings {
+    /// Cosine distance under which clusters merge (see [`cluster::ClusterParams::threshold`]).
+    pub threshold: f32,
+    pub linkage: Linkage,
+}
+
+impl Default for PeopleSettings {
+    fn default() -> Self {
+        Self { threshold: cluster::DEFAULT_THRESHOLD, linkage: Linkage::Average }
+    }
+}
+
+const THRESHOLD_KEY: &str = "people.threshold";
+const LINKAGE_KEY: &str = "people.linkage";
+
+/// Thresholds outside this range make every face its own person or everyone one person.
+const THRESHOLD_RANGE: std::ops::RangeInclusive<f32> = 0.05..=1.5;
+
+impl PeopleSettings {
+    pub(crate) fn load(catalog: &Catalog) -> Result<PeopleSettings> {
+        let mut settings = PeopleSettings::default();
+        if let Some(value) = catalog.setting(THRESHOLD_KEY)?.and_then(|v| v.parse::<f32>().ok())
+            && THRESHOLD_RANGE.contains(&value)
+        {
+            settings.threshold = value;
+        }
+        if let Some(linkage) = catalog.setting(LINKAGE_KEY)?.as_deref().and_then(parse_linkage) {
+            settings.linkage = linkage;
+        }
+        Ok(settings)
+    }
+
+    pub(crate) fn save(&self, catalog: &Catalog) -> Result<()> {
+        self.validate()?;
+        catalog.set_setting(THRESHOLD_KEY, &self.threshold.to_string())?;
+        catalog.set_setting(LINKAGE_KEY, linkage_name(self.linkage))
+    }
+
+    pub fn validate(&self) -> Result<()> {
+        if !THRESHOLD_RANGE.contains(&self.threshold) {
+            return Err(Error::new(
+                ErrorKind::InvalidInput,
+                format!(
+                    "a clustering threshold of {} makes no sense; use a cosine distance between {} and {}",
+                    self.threshold,
+                    THRESHOLD_RANGE.start(),
+                    THRESHOLD_RANGE.end()
+                ),
+            ));
+        }
+        Ok(())
+    }
+}
+
+pub fn parse_linkage(text: &str) -> Option<Linkage> {
+    match text {
+        "average" => Some(Linkage::Average),
+        "centroid" => Some(Linkage::Centroid),
+        _ => None,
+    }
+}
+
+pub fn linkage_name(linkage: Linkage) -> &'static str {
+    match linkage {
+        Linkage::Average => "average",
+        Linkage::Centroid => "centroid",
+    }
+}
+
+/// Recognition of a new face as a named person by its nearest confirmed faces (FaceNet's k-NN):
+/// the mean similarity to the person's `MATCH_TOP_K` most similar confirmed faces must reach
+/// `MATCH_MIN_SIMILARITY` and beat every other person's by `MATCH_MARGIN`. Measured on half of
+/// each person's photos confirmed and the other half as new faces: 100% of recognitions correct
+/// and 94–97% of faces recognised, while under 0.3% of the faces of people nobody named were
+/// given a name (at 0.40 that rose to 1–5%).
+pub const MATCH_TOP_K: usize = 3;
+pub const MATCH_MIN_SIMILARITY: f32 = 0.45;
+pub const MATCH_MARGIN: f32 = 0.05;
+
+/// Smallest unnamed group shown as a person; a lone face waits for company.
+pub const MIN_GROUP_FACES: usize = 2;
+
+/// What a people pass did.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct PeopleSummary {
+    /// Faces the pass looked at.
+    pub faces: u64,
+    /// Faces recognised as a kept person by their nearest confirmed faces.
+    pub matched: u64,
+    /// Faces put in a person or group by clustering.
+    pub clustered: u64,
+    /// Faces left without a person (no close company yet).
+    pub alone: u64,
+    /// Unnamed groups created by the pass.
+    pub new_groups: u64,
+    pub elapsed: Duration,
+}

@@ -1,0 +1,383 @@
+//! The user's operations on people. Each is one transaction recorded in the journal, so that
+//! it can be undone, and each checks its input before writing anything.
+
+use std::collections::{HashMap, HashSet};
+
+use rusqlite::OptionalExtension;
+
+use super::review::{ReviewItem, ReviewSubject};
+use crate::catalog::people::{
+    PersonRecord, decisions_of_face, decisions_of_person, faces_of_person_in, last_operation,
+    person_record_in, resolve_person_in, undo_operation,
+};
+use crate::catalog::{Catalog, DecisionKind, Journal, Operation};
+use crate::error::{Error, ErrorKind, Result};
+
+/// Longest name accepted; longer input is almost certainly pasted by mistake.
+const MAX_NAME_CHARS: usize = 200;
+
+fn invalid(message: impl Into<String>) -> Error {
+    Error::new(ErrorKind::InvalidInput, message)
+}
+
+fn is_kept(journal: &Journal<'_, '_>, person: &PersonRecord) -> Result<bool> {
+    Ok(person.name.is_some()
+        || person.hidden
+        || person.cover_face_id.is_some()
+        || !decisions_of_person(journal.tx, person.id)?.is_empty())
+}
+
+/// Makes an unnamed group the user's: the faces they see in it now become confirmed, so that
+/// no later pass reshuffles what the user acted on.
+fn adopt(journal: &Journal<'_, '_>, person: i64) -> Result<()> {
+    let record = person_record_in(journal.tx, person)?;
+    if is_kept(journal, &record)? {
+        return Ok(());
+    }
+    for (face, _, _) in faces_of_person_in(journal.tx, person)? {
+        confirm(journal, face, person)?;
+    }
+    Ok(())
+}
+
+/// Records "face is person", replacing the face's earlier "is" / "not a face" and any "is not
+/// this person", and assigns it.
+fn confirm(journal: &Journal<'_, '_>, face: i64, person: i64) -> Result<()> {
+    for decision in decisions_of_face(journal.tx, face)? {
+        let replaced = match decision.kind {
+            DecisionKind::Is => decision.person_id != Some(person),
+            DecisionKind::NotAFace => true,
+            DecisionKind::IsNot => decision.person_id == Some(person),
+        };
+        if replaced {
+            journal.delete_decision(decision.id)?;
+        }
+    }
+    if !decisions_of_face(journal.tx, face)?.iter().any(|d| d.kind == DecisionKind::Is) {
+        journal.decide(face, DecisionKind::Is, Some(person))?;
+    }
+    journal.assign_face(face, Some(person), Some("user"))
+}
+
+fn live_person(journal: &Journal<'_, '_>, id: i64) -> Result<i64> {
+    resolve_person_in(journal.tx, id)
+}
+
+fn face_photo(journal: &Journal<'_, '_>, face: i64) -> Result<(i64, Option<i64>, Option<String>)> {
+    journal
+        .tx
+        .query_row("SELECT photo_id, person_id, assigned_by FROM faces WHERE id = ?1", [face], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+        })
+        .optional()?
+        .ok_or_else(|| Error::new(ErrorKind::NotFound, format!("there is no face {face}")))
+}
+
+fn display_name(record: &PersonRecord) -> String {
+    match &record.name {
+        Some(name) => format!("{name} (person {})", record.id),
+        None => format!("unnamed group {}", record.id),
+    }
+}
+
+/// Runs `body` as one journalled operation and commits it.
+fn operation<T>(
+    catalog: &mut Catalog,
+    kind: &str,
+    description: &str,
+    body: impl FnOnce(&Journal<'_, '_>) -> Result<T>,
+) -> Result<T> {
+    let tx = catalog.conn_mut().transaction()?;
+    let result = {
+        let journal = Journal::begin(&tx, kind, description)?;
+        body(&journal)?
+    };
+    tx.commit()?;
+    Ok(result)
+}
+
+/// Names (or renames) a person. Two living people never share a name: the user is pointed to
+/// merge instead.
+pub(crate) fn name_person(catalog: &mut Catalog, person: i64, name: &str) -> Result<i64> {
+    let name = name.trim();
+    if name.is_empty() {
+        return Err(invalid("a name cannot be empty"));
+    }
+    if name.chars().count() > MAX_NAME_CHARS || name.chars().any(char::is_control) {
+        return Err(invalid(format!(
+            "a name has at most {MAX_NAME_CHARS} characters and no control characters"
+        )));
+    }
+    let description = format!("name person {person} {name:?}");
+    operation(catalog, "name", &description, |journal| {
+        let person = live_person(journal, person)?;
+        let holder: Option<i64> = journal
+            .tx
+            .query_row(
+                "SELECT id FROM people WHERE name = ?1 COLLATE NOCASE AND merged_into IS NULL AND id != ?2",
+                rusqlite::params![name, person],
+                |r| r.get(0),
+            )
+            .optional()?;
+        if let Some(other) = holder {
+            return Err(invalid(format!(
+                "{name} is already the name of person {other}; if they are the same person, merge them \
+                 (kindred merge {other} {person})"
+            )));
+        }
+        adopt(journal, person)?;
+        journal.set_name(person, Some(name))?;
+        Ok(person)
+    })
+}
+
+/// Makes `from` part of `into`: its faces, confirmations and rejections move over, and its row
+/// stays (with its name) pointing at `into`. Refused when both have a confirmed face in one
+/// photo, since one photo cannot show one person twice.
+pub(crate) fn merge(catalog: &mut Catalog, into: i64, from: i64) -> Result<i64> {
+    let description = format!("merge person {from} into {into}");
+    operation(catalog, "merge", &description, |journal| {
+        let (into, from) = (live_person(journal, into)?, live_person(journal, from)?);
+        if into == from {
+            return Err(invalid(format!("person {into} cannot be merged with itself")));
+        }
+        // Adopting first makes "confirmed" mean what the user sees; an error below rolls the
+        // whole operation back.
+        adopt(journal, into)?;
+        adopt(journal, from)?;
+        let into_by_photo: HashMap<i64, (i64, bool)> = faces_of_person_in(journal.tx, into)?
+            .into_iter()
+            .map(|(face, photo, how)| (photo, (face, how.as_deref() == Some("user"))))
+            .collect();
+        for (face, photo, how) in faces_of_person_in(journal.tx, from)? {
+            if let Some(&(other, true)) = into_by_photo.get(&photo)
+                && how.as_deref() == Some("user")
+            {
+                return Err(invalid(format!(
+                    "photo {photo} shows both people (faces {other} and {face}); one photo cannot show one \
+                     person twice, so remove the wrong face first"
+                )));
+            }
+        }
+        let into_rejected: HashSet<i64> = decisions_of_person(journal.tx, into)?
+            .into_iter()
+            .filter(|d| d.kind == DecisionKind::IsNot)
+            .filter_map(|d| d.face_id)
+            .collect();
+        for decision in decisions_of_person(journal.tx, from)? {
+            let face = decision.face_id;
+            let contradicts = match decision.kind {
+                // "f is not `from`" now reads "f is not `into`": dropped if f is `into`'s.
+                DecisionKind::IsNot => face.is_some_and(|f| {
+                    into_rejected.contains(&f)
+                        || decisions_of_face(journal.tx, f).is_ok_and(|ds| {
+                            ds.iter().any(|d| d.kind == DecisionKind::Is && d.person_id == Some(into))
+                        })
+                }),
+                // "f is `from`" with f rejected from `into`: the merge is the newer word.
+                DecisionKind::Is => false,
+                DecisionKind::NotAFace => false,
+            };
+            if contradicts {
+                journal.delete_decision(decision.id)?;
+            } else {
+                journal.move_decision(decision.id, into)?;
+            }
+        }
+        for d in decisions_of_person(journal.tx, into)? {
+            let is_into = |f: i64| {
+                decisions_of_face(journal.tx, f).is_ok_and(|ds| {
+                    ds.iter().any(|x| x.kind == DecisionKind::Is && x.person_id == Some(into))
+                })
+            };
+            if d.kind == DecisionKind::IsNot && d.face_id.is_some_and(is_into) {
+                journal.delete_decision(d.id)?;
+            }
+        }
+        for (face, photo, how) in faces_of_person_in(journal.tx, from)? {
+            match into_by_photo.get(&photo) {
+                // A suggested face yields to a confirmed one of the same photo.
+                Some(&(other, other_confirmed)) => {
+                    if how.as_deref() == Some("user") && !other_confirmed {
+                        journal.assign_face(other, None, None)?;
+                        journal.assign_face(face, Some(into), how.as_deref())?;
+                    } else {
+                        journal.assign_face(face, None, None)?;
+                    }
+                }
+                None => journal.assign_face(face, Some(into), how.as_deref())?,
+            }
+        }
+        let into_record = person_record_in(journal.tx, into)?;
+        let from_record = person_record_in(journal.tx, from)?;
+        if into_record.name.is_none() && from_record.name.is_some() {
+            journal.set_name(into, from_record.name.as_deref())?;
+        }
+        journal.set_merged_into(from, into)?;
+        Ok(into)
+    })
+}
+
+/// Says that `faces` are `to` (a new unnamed person when `None`: splitting faces off).
+pub(crate) fn move_faces(catalog: &mut Catalog, faces: &[i64], to: Option<i64>) -> Result<i64> {
+    if faces.is_empty() {
+        return Err(invalid("name at least one face to move"));
+    }
+    let description = match to {
+        Some(person) => format!("move {} face(s) to person {person}", faces.len()),
+        None => format!("split {} face(s) into a new person", faces.len()),
+    };
+    operation(catalog, "move", &description, |journal| {
+        let mut photos = HashMap::new();
+        for &face in faces {
+            let (photo, _, _) = face_photo(journal, face)?;
+            if let Some(other) = photos.insert(photo, face)
+                && other != face
+            {
+                return Err(invalid(format!(
+                    "faces {other} and {face} are in the same photo {photo}, so they cannot be one person"
+                )));
+            }
+        }
+        let to = match to {
+            Some(person) => live_person(journal, person)?,
+            None => journal.create_person(None)?,
+        };
+        let moving: HashSet<i64> = faces.iter().copied().collect();
+        for (other, photo, how) in faces_of_person_in(journal.tx, to)? {
+            if moving.contains(&other) {
+                continue;
+            }
+            if let Some(&face) = photos.get(&photo) {
+                if how.as_deref() == Some("user") {
+                    let record = person_record_in(journal.tx, to)?;
+                    return Err(invalid(format!(
+                        "photo {photo} already shows {} as face {other}; remove that face first, or move \
+                         face {face} elsewhere",
+                        display_name(&record)
+                    )));
+                }
+                // A suggestion yields to the user's word.
+                journal.assign_face(other, None, None)?;
+            }
+        }
+        // After the check: faces a group only suggested must not be confirmed first.
+        adopt(journal, to)?;
+        for &face in faces {
+            confirm(journal, face, to)?;
+        }
+        Ok(to)
+    })
+}
+
+/// "Not this person": the face leaves its person and is never put with them again.
+pub(crate) fn remove_face(catalog: &mut Catalog, face: i64) -> Result<i64> {
+    operation(catalog, "remove", &format!("face {face} is not its person"), |journal| {
+        let (_, person, _) = face_photo(journal, face)?;
+        let person = person.ok_or_else(|| {
+            invalid(format!("face {face} is not with anyone; there is no person to remove it from"))
+        })?;
+        reject(journal, face, person)?;
+        Ok(person)
+    })
+}
+
+/// Records "face is not person" (adopting an unnamed group first, so that the group the user
+/// corrected stays), and takes the face out if it is there.
+fn reject(journal: &Journal<'_, '_>, face: i64, person: i64) -> Result<()> {
+    let person = live_person(journal, person)?;
+    adopt(journal, person)?;
+    let decisions = decisions_of_face(journal.tx, face)?;
+    for decision in &decisions {
+        if decision.kind == DecisionKind::Is && decision.person_id == Some(person) {
+            journal.delete_decision(decision.id)?;
+        }
+    }
+    if !decisions.iter().any(|d| d.kind == DecisionKind::IsNot && d.person_id == Some(person)) {
+        journal.decide(face, DecisionKind::IsNot, Some(person))?;
+    }
+    let (_, current, _) = face_photo(journal, face)?;
+    if current == Some(person) {
+        // Unassigned and unseen: the next people pass places it anywhere but here.
+        journal.assign_face(face, None, None)?;
+    }
+    Ok(())
+}
+
+/// "Not a face": the detection leaves people for good.
+pub(crate) fn mark_not_a_face(catalog: &mut Catalog, face: i64) -> Result<()> {
+    operation(catalog, "not_a_face", &format!("face {face} is not a face"), |journal| {
+        face_photo(journal, face)?;
+        for decision in decisions_of_face(journal.tx, face)? {
+            if decision.kind != DecisionKind::IsNot {
+                journal.delete_decision(decision.id)?;
+            }
+        }
+        journal.decide(face, DecisionKind::NotAFace, None)?;
+        journal.assign_face(face, None, None)
+    })
+}
+
+pub(crate) fn hide(catalog: &mut Catalog, person: i64, hidden: bool) -> Result<i64> {
+    let verb = if hidden { "hide" } else { "show" };
+    operation(catalog, verb, &format!("{verb} person {person}"), |journal| {
+        let person = live_person(journal, person)?;
+        adopt(journal, person)?;
+        journal.set_hidden(person, hidden)?;
+        Ok(person)
+    })
+}
+
+pub(crate) fn set_cover(catalog: &mut Catalog, person: i64, face: i64) -> Result<i64> {
+    operation(catalog, "cover", &format!("face {face} is the cover of person {person}"), |journal| {
+        let person = live_person(journal, person)?;
+        let (_, owner, _) = face_photo(journal, face)?;
+        if owner != Some(person) {
+            return Err(invalid(format!("face {face} is not one of person {person}'s faces")));
+        }
+        adopt(journal, person)?;
+        journal.set_cover(person, Some(face))?;
+        Ok(person)
+    })
+}
+
+/// Undoes the newest operation not undone yet; `None` when there is nothing to undo.
+pub(crate) fn undo(catalog: &mut Catalog) -> Result<Option<Operation>> {
+    let tx = catalog.conn_mut().transaction()?;
+    let Some(op) = last_operation(&tx)? else { return Ok(None) };
+    undo_operation(&tx, op.id)?;
+    tx.commit()?;
+    Ok(Some(op))
+}
+
+/// Applies the answer to "is this X?" from the review queue.
+pub(crate) fn answer_review(catalog: &mut Catalog, item: &ReviewItem, yes: bool) -> Result<()> {
+    match (item.subject, yes) {
+        (ReviewSubject::Group(group), true) => merge(catalog, item.person_id, group).map(drop),
+        (ReviewSubject::Face(face), true) => move_faces(catalog, &[face], Some(item.person_id)).map(drop),
+        (ReviewSubject::Face(face), false) => operation(
+            catalog,
+            "review",
+            &format!("face {face} is not person {}", item.person_id),
+            |journal| reject(journal, face, item.person_id),
+        ),
+        (ReviewSubject::Group(group), false) => operation(
+            catalog,
+            "review",
+            &format!("group {group} is not person {}", item.person_id),
+            |journal| {
+                // Every face of the group is not X; the group itself stays as it is.
+                for (face, _, _) in faces_of_person_in(journal.tx, group)? {
+                    let decisions = decisions_of_face(journal.tx, face)?;
+                    if !decisions
+                        .iter()
+                        .any(|d| d.kind == DecisionKind::IsNot && d.person_id == Some(item.person_id))
+                    {
+                        journal.decide(face, DecisionKind::IsNot, Some(item.person_id))?;
+                    }
+                }
+                Ok(())
+            },
+        ),
+    }
+}
