@@ -84,21 +84,107 @@ pub(crate) enum Command {
         #[command(flatten)]
         device: DeviceArg,
     },
-    /// Measure Kindred on labeled photos: verification accuracy on same/different pairs
+    /// Measure Kindred on labeled photos: the people it finds (--labels) and verification accuracy (--pairs)
     Eval {
         /// The folder the paths of the CSV files are relative to
         dir: PathBuf,
+        /// Who each photo's main face is: columns path,identity. Runs the whole pipeline in a throwaway library
+        #[arg(long, value_name = "CSV", required_unless_present = "pairs")]
+        labels: Option<PathBuf>,
         /// Pairs to verify: columns path1,path2,same (1 or 0)
         #[arg(long, value_name = "CSV")]
-        pairs: PathBuf,
+        pairs: Option<PathBuf>,
+        #[command(flatten)]
+        grouping: GroupingArgs,
         #[command(flatten)]
         device: DeviceArg,
     },
-    /// Measure the face pipeline: photos per second, and faces per second for embedding alone
+    /// List people and the unnamed groups of faces found so far
+    People {
+        /// Show hidden people too
+        #[arg(long)]
+        hidden: bool,
+    },
+    /// Show one person (an id or a name) and their faces
+    Person { person: String },
+    /// Group every face into people again (names and corrections are kept); options change the setting
+    Cluster {
+        #[command(flatten)]
+        grouping: GroupingArgs,
+    },
+    /// Name or rename a person (an id or a name)
+    Name { person: String, name: String },
+    /// Make several people one: the others join the first
+    Merge {
+        into: String,
+        #[arg(required = true)]
+        from: Vec<String>,
+    },
+    /// Say that faces are a person (--to), or split them off as a new person (--new)
+    Move {
+        #[arg(required = true, value_name = "FACE")]
+        faces: Vec<i64>,
+        #[arg(long, value_name = "PERSON", required_unless_present = "new", conflicts_with = "new")]
+        to: Option<String>,
+        #[arg(long)]
+        new: bool,
+    },
+    /// "Not this person": take faces away from the person they are with, for good
+    Remove {
+        #[arg(required = true, value_name = "FACE")]
+        faces: Vec<i64>,
+    },
+    /// "Not a face": take detections out of people for good
+    NotAFace {
+        #[arg(required = true, value_name = "FACE")]
+        faces: Vec<i64>,
+    },
+    /// Hide a person from listings (their faces stay theirs)
+    Hide { person: String },
+    /// Show a hidden person again
+    Unhide { person: String },
+    /// Choose the face shown for a person
+    Cover { person: String, face: i64 },
+    /// Undo the last change to people (again to go further back)
+    Undo,
+    /// Questions "is this X?" whose answers fix the most faces, most useful first
+    Review {
+        #[arg(long, default_value_t = 20, value_name = "N")]
+        limit: usize,
+    },
+    /// Answer a review question: kindred answer yes|no face:ID|group:ID PERSON
+    Answer {
+        #[arg(value_parser = ["yes", "no"])]
+        answer: String,
+        /// face:ID or group:ID, as `kindred review` shows
+        subject: String,
+        person: String,
+    },
+    /// Photos with people: all of them (default) or any (--any), newest first
+    Search {
+        /// A person (an id or a name); repeat for several
+        #[arg(long = "person", required = true, value_name = "PERSON")]
+        people: Vec<String>,
+        /// Photos with any of the people rather than all of them
+        #[arg(long)]
+        any: bool,
+        /// Only photos taken on or after this date (YYYY-MM-DD)
+        #[arg(long, value_name = "DATE", value_parser = parse_date)]
+        from: Option<String>,
+        /// Only photos taken on or before this date (YYYY-MM-DD)
+        #[arg(long, value_name = "DATE", value_parser = parse_date)]
+        to: Option<String>,
+        #[arg(long, value_name = "N")]
+        limit: Option<u64>,
+    },
+    /// Measure the face pipeline (--photos), or grouping people at library scale (--people)
     Bench {
         /// Photos to measure on (a folder, searched recursively)
-        #[arg(long, value_name = "DIR")]
-        photos: PathBuf,
+        #[arg(long, value_name = "DIR", required_unless_present = "people")]
+        photos: Option<PathBuf>,
+        /// Measure the people passes on synthetic libraries of this many faces (e.g. 10000 100000)
+        #[arg(long, value_name = "FACES", num_args = 1.., conflicts_with = "photos")]
+        people: Vec<usize>,
         /// At most this many photos
         #[arg(long, value_name = "N")]
         limit: Option<usize>,
@@ -106,6 +192,17 @@ pub(crate) enum Command {
         #[arg(long, default_value = "both", value_parser = ["cpu", "gpu", "both"])]
         on: String,
     },
+}
+
+/// How faces are grouped into people.
+#[derive(Debug, clap::Args)]
+pub(crate) struct GroupingArgs {
+    /// Cosine distance under which groups of faces merge (default: the library's setting, 0.65 at first)
+    #[arg(long, value_name = "DISTANCE")]
+    pub(crate) threshold: Option<f32>,
+    /// How the distance of two groups is measured
+    #[arg(long, value_parser = ["average", "centroid"])]
+    pub(crate) linkage: Option<String>,
 }
 
 /// `--device`, shared by the commands that run the networks.

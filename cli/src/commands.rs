@@ -22,8 +22,13 @@ pub(crate) fn run(cli: Cli) -> anyhow::Result<u8> {
             return crate::faces::compare(first, second, *threshold, device, cli.json);
         }
         Command::Doctor { device } => return crate::faces::doctor(&path, device, cli.json),
-        Command::Bench { photos, limit, on } => return crate::faces::bench(photos, *limit, on, cli.json),
-        Command::Eval { dir, pairs, device } => return crate::faces::eval(dir, pairs, device, cli.json),
+        Command::Bench { photos: Some(photos), limit, on, .. } => {
+            return crate::faces::bench(photos, *limit, on, cli.json);
+        }
+        Command::Bench { photos: None, people, .. } => return crate::people::bench(people, cli.json),
+        Command::Eval { dir, labels, pairs, grouping, device } => {
+            return crate::faces::eval(dir, labels.as_deref(), pairs.as_deref(), grouping, device, cli.json);
+        }
         _ => {}
     }
     let mut library =
@@ -46,6 +51,27 @@ pub(crate) fn run(cli: Cli) -> anyhow::Result<u8> {
         Command::Issues => issues(&library, cli.json),
         Command::Faces { device } => crate::faces::find_faces(&mut library, &device, cli.json),
         Command::Photo { id } => crate::faces::photo(&library, id, cli.json),
+        Command::People { hidden } => crate::people::list(&library, hidden, cli.json),
+        Command::Person { person } => crate::people::show(&library, &person, cli.json),
+        Command::Cluster { grouping } => crate::people::cluster(&mut library, &grouping, cli.json),
+        Command::Name { person, name } => crate::people::name(&mut library, &person, &name, cli.json),
+        Command::Merge { into, from } => crate::people::merge(&mut library, &into, &from, cli.json),
+        Command::Move { faces, to, .. } => {
+            crate::people::move_faces(&mut library, &faces, to.as_deref(), cli.json)
+        }
+        Command::Remove { faces } => crate::people::remove(&mut library, &faces, cli.json),
+        Command::NotAFace { faces } => crate::people::not_a_face(&mut library, &faces, cli.json),
+        Command::Hide { person } => crate::people::hide(&mut library, &person, true, cli.json),
+        Command::Unhide { person } => crate::people::hide(&mut library, &person, false, cli.json),
+        Command::Cover { person, face } => crate::people::cover(&mut library, &person, face, cli.json),
+        Command::Undo => crate::people::undo(&mut library, cli.json),
+        Command::Review { limit } => crate::people::review(&library, limit, cli.json),
+        Command::Answer { answer, subject, person } => {
+            crate::people::answer(&mut library, &answer, &subject, &person, cli.json)
+        }
+        Command::Search { people, any, from, to, limit } => {
+            crate::people::search(&library, &people, any, from, to, limit, cli.json)
+        }
         Command::Compare { .. } | Command::Doctor { .. } | Command::Bench { .. } | Command::Eval { .. } => {
             unreachable!("handled before the library is opened")
         }

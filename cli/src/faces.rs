@@ -5,10 +5,10 @@ use std::time::Instant;
 
 use anyhow::{Context, bail};
 use kindred_core::faces::{self, FaceEngine, SAME_PERSON_COSINE};
-use kindred_core::{Device, Library};
+use kindred_core::{Device, Library, PeopleSettings};
 use serde_json::json;
 
-use crate::args::DeviceArg;
+use crate::args::{DeviceArg, GroupingArgs};
 use crate::exit;
 use crate::output::{self, count, plural};
 use crate::progress::TerminalProgress;
@@ -46,6 +46,7 @@ pub(crate) fn find_faces(library: &mut Library, device: &DeviceArg, as_json: boo
             "photos_with_faces": summary.photos_with_faces,
             "failed": summary.failed,
             "seconds": summary.elapsed.as_secs_f64(),
+            "people": crate::people::summary_json(&summary.people),
         }))?;
     } else {
         let rate = summary.analyzed as f64 / summary.elapsed.as_secs_f64().max(1e-9);
@@ -64,6 +65,7 @@ pub(crate) fn find_faces(library: &mut Library, device: &DeviceArg, as_json: boo
                 count(summary.analyzed - summary.photos_with_faces),
                 count(summary.failed)
             ),
+            crate::people::summary_line(&summary.people),
         ])?;
     }
     Ok(if summary.cancelled {
@@ -293,49 +295,121 @@ pub(crate) fn bench(photos: &Path, limit: Option<usize>, on: &str, as_json: bool
     Ok(exit::OK)
 }
 
-pub(crate) fn eval(dir: &Path, pairs: &Path, device: &DeviceArg, as_json: bool) -> anyhow::Result<u8> {
+pub(crate) fn eval(
+    dir: &Path,
+    labels: Option<&Path>,
+    pairs: Option<&Path>,
+    grouping: &GroupingArgs,
+    device: &DeviceArg,
+    as_json: bool,
+) -> anyhow::Result<u8> {
     let engine = load_engine(device)?;
     let started = Instant::now();
-    let report = kindred_core::eval::verification(&engine, dir, pairs, SAME_PERSON_COSINE)?;
-    if as_json {
-        output::json(&json!({
-            "device": device_json(&engine),
-            "verification": {
-                "pairs": report.pairs,
-                "same_pairs": report.same_pairs,
-                "photos_without_face": report.photos_without_face.iter().map(|p| p.display().to_string()).collect::<Vec<_>>(),
-                "threshold_even": report.even_to_odd.0,
-                "accuracy_odd": report.even_to_odd.1,
-                "threshold_odd": report.odd_to_even.0,
-                "accuracy_even": report.odd_to_even.1,
-                "held_out_accuracy": report.held_out_accuracy,
-                "default_threshold": report.accuracy_at_default.0,
-                "accuracy_at_default": report.accuracy_at_default.1,
-            },
-            "seconds": started.elapsed().as_secs_f64(),
-        }))?;
-        return Ok(exit::OK);
+    let mut value = json!({ "device": device_json(&engine) });
+    let mut lines = Vec::new();
+    if let Some(labels) = labels {
+        let settings = crate::people::settings_from(grouping, PeopleSettings::default())?;
+        let cancel = crate::commands::cancel_on_ctrl_c();
+        let progress = TerminalProgress::new(as_json);
+        let report = kindred_core::eval::clustering(&engine, dir, labels, &settings, &progress, &cancel);
+        progress.finish();
+        let report = report?;
+        let s = &report.scores;
+        let paths =
+            |list: &[std::path::PathBuf]| list.iter().map(|p| p.display().to_string()).collect::<Vec<_>>();
+        value["clustering"] = json!({
+            "threshold": report.settings.threshold,
+            "linkage": kindred_core::people::linkage_name(report.settings.linkage),
+            "photos": report.photos_listed,
+            "photos_missing": paths(&report.photos_missing),
+            "photos_without_face": paths(&report.photos_without_face),
+            "faces": report.faces,
+            "scored": report.scored,
+            "people": s.true_classes,
+            "clusters": s.predicted_clusters,
+            "bcubed_precision": s.bcubed_precision,
+            "bcubed_recall": s.bcubed_recall,
+            "bcubed_f1": s.bcubed_f1,
+            "pairwise_precision": s.pairwise_precision,
+            "pairwise_recall": s.pairwise_recall,
+            "pairwise_f1": s.pairwise_f1,
+            "faces_seconds": report.faces_seconds,
+            "clustering_seconds": report.clustering_seconds,
+        });
+        lines.push(format!(
+            "People in {} ({} photos, {} faces; {} linkage at distance {}):",
+            labels.display(),
+            report.photos_listed,
+            report.faces,
+            kindred_core::people::linkage_name(report.settings.linkage),
+            report.settings.threshold
+        ));
+        lines.push(format!(
+            "  BCubed precision {:.4}, recall {:.4}, F1 {:.4}",
+            s.bcubed_precision, s.bcubed_recall, s.bcubed_f1
+        ));
+        lines.push(format!(
+            "  pairwise precision {:.4}, recall {:.4}, F1 {:.4}",
+            s.pairwise_precision, s.pairwise_recall, s.pairwise_f1
+        ));
+        lines.push(format!(
+            "  {} people found for {} labeled people, over {} photos scored by their main face",
+            s.predicted_clusters, s.true_classes, report.scored
+        ));
+        lines.push(format!(
+            "  {} with no face found, {} missing; faces found in {:.1} s, grouped in {:.2} s",
+            plural(report.photos_without_face.len() as u64, "photo", "photos"),
+            count(report.photos_missing.len() as u64),
+            report.faces_seconds,
+            report.clustering_seconds
+        ));
+        for p in &report.photos_without_face {
+            lines.push(format!("  no face found in {}", p.display()));
+        }
     }
-    let mut lines = vec![
-        format!("Verification on {} ({} pairs, {} same):", pairs.display(), report.pairs, report.same_pairs),
-        format!(
+    if let Some(pairs) = pairs {
+        let report = kindred_core::eval::verification(&engine, dir, pairs, SAME_PERSON_COSINE)?;
+        value["verification"] = json!({
+            "pairs": report.pairs,
+            "same_pairs": report.same_pairs,
+            "photos_without_face": report.photos_without_face.iter().map(|p| p.display().to_string()).collect::<Vec<_>>(),
+            "threshold_even": report.even_to_odd.0,
+            "accuracy_odd": report.even_to_odd.1,
+            "threshold_odd": report.odd_to_even.0,
+            "accuracy_even": report.odd_to_even.1,
+            "held_out_accuracy": report.held_out_accuracy,
+            "default_threshold": report.accuracy_at_default.0,
+            "accuracy_at_default": report.accuracy_at_default.1,
+        });
+        lines.push(format!(
+            "Verification on {} ({} pairs, {} same):",
+            pairs.display(),
+            report.pairs,
+            report.same_pairs
+        ));
+        lines.push(format!(
             "  held-out accuracy {:.2}% (threshold {:.3} from even rows: {:.2}% on odd; {:.3} from odd rows: {:.2}% on even)",
             100.0 * report.held_out_accuracy,
             report.even_to_odd.0,
             100.0 * report.even_to_odd.1,
             report.odd_to_even.0,
             100.0 * report.odd_to_even.1
-        ),
-        format!(
+        ));
+        lines.push(format!(
             "  at Kindred's threshold {:.3}: {:.2}%",
             report.accuracy_at_default.0,
             100.0 * report.accuracy_at_default.1
-        ),
-    ];
-    for p in &report.photos_without_face {
-        lines.push(format!("  no face found in {}", p.display()));
+        ));
+        for p in &report.photos_without_face {
+            lines.push(format!("  no face found in {}", p.display()));
+        }
     }
-    lines.push(format!("  ({:.1} s on {})", started.elapsed().as_secs_f64(), device_line(&engine)));
-    output::lines(lines)?;
+    value["seconds"] = json!(started.elapsed().as_secs_f64());
+    if as_json {
+        output::json(&value)?;
+    } else {
+        lines.push(format!("  ({:.1} s on {})", started.elapsed().as_secs_f64(), device_line(&engine)));
+        output::lines(lines)?;
+    }
     Ok(exit::OK)
 }

@@ -4,6 +4,7 @@ mod args;
 mod commands;
 mod faces;
 mod output;
+mod people;
 mod progress;
 
 use std::process::ExitCode;

@@ -1,11 +1,16 @@
-//! Measuring Kindred on labeled photos: verification accuracy on same/different pairs.
-//! (So anyone can measure Kindred on their own labels.)
+//! Measuring Kindred on labeled photos: verification accuracy on same/different pairs, and the
+//! quality of the people it finds. (So anyone can measure Kindred on their own labels.)
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
+use crate::cancel::CancelToken;
+use crate::cluster::{ClusteringScores, score_clustering};
 use crate::error::{Error, ErrorKind, Result};
+use crate::events::EventSink;
 use crate::faces::{FaceEngine, cosine};
+use crate::people::PeopleSettings;
+use crate::{Library, ScanOptions};
 
 /// Reads a CSV file with a header line into one map per row. Fields may be quoted with `"`
 /// (doubled inside to stand for itself).
@@ -167,4 +172,141 @@ mod tests {
         assert!(t > 0.4 && t < 0.6, "{t}");
         assert_eq!(accuracy(&scored, t), 0.8, "the pair without a face is always wrong");
     }
+}
+
+/// Clustering quality of the whole pipeline on photos labeled with who their main face is.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ClusteringReport {
+    /// Rows of the labels file with an identity.
+    pub photos_listed: usize,
+    /// Listed photos that are not files under the folder.
+    pub photos_missing: Vec<PathBuf>,
+    /// Listed photos in which no face was found (not scored).
+    pub photos_without_face: Vec<PathBuf>,
+    /// Faces found in the listed photos, bystanders included; all of them are clustered.
+    pub faces: u64,
+    /// Main faces scored (the largest face of each photo).
+    pub scored: usize,
+    pub scores: ClusteringScores,
+    pub settings: PeopleSettings,
+    /// Seconds spent finding faces, and grouping them.
+    pub faces_seconds: f64,
+    pub clustering_seconds: f64,
+}
+
+/// Runs scan, face finding and grouping on the photos `labels` lists (columns `path`,
+/// `identity`; paths relative to `dir`) in a throwaway library, and scores the person given to
+/// each photo's main face (its largest) against the labels. Bystanders are clustered like any
+/// face but not scored; photos with no face are reported, not scored.
+pub fn clustering(
+    engine: &FaceEngine,
+    dir: &Path,
+    labels: &Path,
+    settings: &PeopleSettings,
+    sink: &dyn EventSink,
+    cancel: &CancelToken,
+) -> Result<ClusteringReport> {
+    settings.validate()?;
+    let rows = read_csv(labels)?;
+    let mut listed: Vec<(PathBuf, String)> = Vec::new();
+    for (n, row) in rows.iter().enumerate() {
+        let (Some(path), Some(identity)) = (row.get("path"), row.get("identity")) else {
+            return Err(Error::new(
+                ErrorKind::InvalidInput,
+                format!("{} needs the columns path and identity (row {})", labels.display(), n + 2),
+            ));
+        };
+        if !identity.trim().is_empty() {
+            listed.push((PathBuf::from(path), identity.trim().to_string()));
+        }
+    }
+    // The photos are linked, not copied, into a folder of their own so that the library sees
+    // exactly the listed photos.
+    let work =
+        tempfile::tempdir().map_err(|e| Error::io(Path::new("temporary folder"), "cannot create", e))?;
+    let photos_dir = work.path().join("photos");
+    let mut photos_missing = Vec::new();
+    for (relative, _) in &listed {
+        let source = dir.join(relative);
+        if !source.is_file() || relative.is_absolute() {
+            photos_missing.push(relative.clone());
+            continue;
+        }
+        let link = photos_dir.join(relative);
+        if let Some(parent) = link.parent() {
+            std::fs::create_dir_all(parent).map_err(|e| Error::io(parent, "cannot create", e))?;
+        }
+        let source = std::fs::canonicalize(&source).map_err(|e| Error::io(&source, "cannot open", e))?;
+        link_or_copy(&source, &link)?;
+    }
+    std::fs::create_dir_all(&photos_dir).map_err(|e| Error::io(&photos_dir, "cannot create", e))?;
+
+    let mut library = Library::open(&work.path().join("eval.db"))?;
+    settings.save(library.catalog())?;
+    library.scan(&[photos_dir.clone()], &ScanOptions::default(), sink, cancel)?;
+    let started = std::time::Instant::now();
+    let found = library.find_faces(engine, sink, cancel)?;
+    if found.cancelled {
+        return Err(Error::cancelled());
+    }
+    let faces_seconds = started.elapsed().as_secs_f64() - found.people.elapsed.as_secs_f64();
+    // The face job grouped the faces as an incremental pass would; measure the full pass.
+    let people = library.recluster_people()?;
+
+    let root = std::fs::canonicalize(&photos_dir).map_err(|e| Error::io(&photos_dir, "cannot open", e))?;
+    let mut photo_ids: HashMap<PathBuf, i64> = HashMap::new();
+    for photo in library.photos(&crate::PhotoFilter::default())? {
+        if let Ok(relative) = photo.path.strip_prefix(&root) {
+            photo_ids.insert(relative.to_path_buf(), photo.id);
+        }
+    }
+    let mut identities: HashMap<&str, u32> = HashMap::new();
+    let (mut predicted, mut truth) = (Vec::new(), Vec::new());
+    let mut photos_without_face = Vec::new();
+    // Faces alone get labels of their own, above every person id.
+    let mut next_alone = u32::MAX;
+    for (relative, identity) in &listed {
+        let Some(&photo) = photo_ids.get(relative) else {
+            if !photos_missing.contains(relative) {
+                photos_without_face.push(relative.clone());
+            }
+            continue;
+        };
+        let faces = library.faces_of_photo(photo)?;
+        let Some(main) = faces.first() else {
+            photos_without_face.push(relative.clone());
+            continue;
+        };
+        let label = match library.catalog().assignment_of_face(main.id)? {
+            Some((person, _)) => person as u32,
+            None => {
+                next_alone -= 1;
+                next_alone
+            }
+        };
+        let next = identities.len() as u32;
+        truth.push(*identities.entry(identity.as_str()).or_insert(next));
+        predicted.push(label);
+    }
+    Ok(ClusteringReport {
+        photos_listed: listed.len(),
+        photos_missing,
+        photos_without_face,
+        faces: found.faces,
+        scored: predicted.len(),
+        scores: score_clustering(&predicted, &truth),
+        settings: *settings,
+        faces_seconds,
+        clustering_seconds: people.elapsed.as_secs_f64(),
+    })
+}
+
+#[cfg(unix)]
+fn link_or_copy(source: &Path, link: &Path) -> Result<()> {
+    std::os::unix::fs::symlink(source, link).map_err(|e| Error::io(link, "cannot link", e))
+}
+
+#[cfg(not(unix))]
+fn link_or_copy(source: &Path, link: &Path) -> Result<()> {
+    std::fs::copy(source, link).map(drop).map_err(|e| Error::io(link, "cannot copy", e))
 }

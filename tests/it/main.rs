@@ -2,5 +2,6 @@
 //! from `../shared/data/faces` (read in place, never copied), with the real weights, on the CPU.
 
 mod detection;
+mod people;
 mod util;
 mod verification;

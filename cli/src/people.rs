@@ -1,0 +1,445 @@
+//! People subcommands: listing, naming and correcting, review, search, and the people benchmark.
+
+use std::time::Instant;
+
+use anyhow::{Context, bail};
+use kindred_core::people::synthetic::{self, Rng};
+use kindred_core::{
+    Assignment, Library, PeopleSettings, PeopleSummary, Person, PhotoSearch, ReviewItem, ReviewSubject,
+};
+use serde_json::json;
+
+use crate::args::GroupingArgs;
+use crate::exit;
+use crate::output::{self, count, plural};
+
+/// The settings `grouping` asks for, on top of `base`.
+pub(crate) fn settings_from(grouping: &GroupingArgs, base: PeopleSettings) -> anyhow::Result<PeopleSettings> {
+    let mut settings = base;
+    if let Some(threshold) = grouping.threshold {
+        settings.threshold = threshold;
+    }
+    if let Some(linkage) = &grouping.linkage {
+        settings.linkage = kindred_core::people::parse_linkage(linkage).context("unknown linkage")?;
+    }
+    settings.validate()?;
+    Ok(settings)
+}
+
+fn person_label(person: &Person) -> String {
+    match &person.name {
+        Some(name) => name.clone(),
+        None => format!("(unnamed group {})", person.id),
+    }
+}
+
+fn person_json(person: &Person) -> serde_json::Value {
+    json!({
+        "id": person.id, "name": person.name, "hidden": person.hidden, "faces": person.faces,
+        "confirmed_faces": person.confirmed, "photos": person.photos, "cover_face": person.cover_face_id,
+    })
+}
+
+pub(crate) fn summary_json(summary: &PeopleSummary) -> serde_json::Value {
+    json!({
+        "faces": summary.faces, "matched": summary.matched, "clustered": summary.clustered,
+        "alone": summary.alone, "new_groups": summary.new_groups, "seconds": summary.elapsed.as_secs_f64(),
+    })
+}
+
+pub(crate) fn summary_line(summary: &PeopleSummary) -> String {
+    format!(
+        "People: {} placed ({} recognised, {} grouped), {} alone for now, {} ({:.2} s).",
+        plural(summary.faces, "face", "faces"),
+        count(summary.matched),
+        count(summary.clustered),
+        count(summary.alone),
+        plural(summary.new_groups, "new group", "new groups"),
+        summary.elapsed.as_secs_f64()
+    )
+}
+
+pub(crate) fn list(library: &Library, hidden: bool, as_json: bool) -> anyhow::Result<u8> {
+    let people = library.people(hidden)?;
+    if as_json {
+        output::json(&json!({ "people": people.iter().map(person_json).collect::<Vec<_>>() }))?;
+        return Ok(exit::OK);
+    }
+    if people.is_empty() {
+        output::lines(["No people yet: run `kindred faces` to find the faces in your photos.".to_string()])?;
+        return Ok(exit::OK);
+    }
+    let named = people.iter().filter(|p| p.name.is_some()).count();
+    let mut lines = vec![format!(
+        "{} named, {} not named yet.",
+        plural(named as u64, "person", "people"),
+        plural((people.len() - named) as u64, "group", "groups")
+    )];
+    for p in &people {
+        lines.push(format!(
+            "  {:>6}  {:<32} {:>6} faces ({} confirmed) in {} photos{}",
+            p.id,
+            person_label(p),
+            count(p.faces),
+            count(p.confirmed),
+            count(p.photos),
+            if p.hidden { "  [hidden]" } else { "" }
+        ));
+    }
+    output::lines(lines)?;
+    Ok(exit::OK)
+}
+
+pub(crate) fn show(library: &Library, person: &str, as_json: bool) -> anyhow::Result<u8> {
+    let person = library.person(library.find_person(person)?)?;
+    let faces = library.faces_of_person(person.id)?;
+    let how = |a: Assignment| a.as_str();
+    if as_json {
+        let mut value = person_json(&person);
+        value["face_list"] = faces
+            .iter()
+            .map(|(face, photo, a)| json!({"face": face, "photo": photo, "assigned_by": how(*a)}))
+            .collect();
+        output::json(&value)?;
+        return Ok(exit::OK);
+    }
+    let mut lines = vec![format!(
+        "{} (person {}): {} in {}, {} confirmed{}",
+        person_label(&person),
+        person.id,
+        plural(person.faces, "face", "faces"),
+        plural(person.photos, "photo", "photos"),
+        count(person.confirmed),
+        if person.hidden { ", hidden" } else { "" }
+    )];
+    if let Some(cover) = person.cover_face_id {
+        lines.push(format!("  cover: face {cover}"));
+    }
+    for (face, photo, a) in faces {
+        let path = library.photo(photo).map(|p| p.path.display().to_string()).unwrap_or_default();
+        lines.push(format!("  face {face:>7}  {:<8} photo {photo}  {path}", how(a)));
+    }
+    output::lines(lines)?;
+    Ok(exit::OK)
+}
+
+pub(crate) fn cluster(library: &mut Library, grouping: &GroupingArgs, as_json: bool) -> anyhow::Result<u8> {
+    let settings = settings_from(grouping, library.people_settings()?)?;
+    let summary = library.set_people_settings(&settings)?;
+    if as_json {
+        let mut value = summary_json(&summary);
+        value["threshold"] = json!(settings.threshold);
+        value["linkage"] = json!(kindred_core::people::linkage_name(settings.linkage));
+        output::json(&value)?;
+    } else {
+        output::lines([
+            format!(
+                "Grouped at distance {} ({} linkage).",
+                settings.threshold,
+                kindred_core::people::linkage_name(settings.linkage)
+            ),
+            summary_line(&summary),
+        ])?;
+    }
+    Ok(exit::OK)
+}
+
+/// Prints what a change did, or its JSON.
+fn changed(message: String, value: serde_json::Value, as_json: bool) -> anyhow::Result<u8> {
+    if as_json {
+        output::json(&value)?;
+    } else {
+        output::lines([message])?;
+    }
+    Ok(exit::OK)
+}
+
+pub(crate) fn name(library: &mut Library, person: &str, name: &str, as_json: bool) -> anyhow::Result<u8> {
+    let id = library.name_person(library.find_person(person)?, name)?;
+    changed(
+        format!("Person {id} is now {}.", name.trim()),
+        json!({"person": id, "name": name.trim()}),
+        as_json,
+    )
+}
+
+pub(crate) fn merge(library: &mut Library, into: &str, from: &[String], as_json: bool) -> anyhow::Result<u8> {
+    let into = library.find_person(into)?;
+    for other in from {
+        let other = library.find_person(other)?;
+        library.merge_people(into, other)?;
+    }
+    let person = library.person(into)?;
+    changed(
+        format!("{} now has {}.", person_label(&person), plural(person.faces, "face", "faces")),
+        person_json(&person),
+        as_json,
+    )
+}
+
+pub(crate) fn move_faces(
+    library: &mut Library,
+    faces: &[i64],
+    to: Option<&str>,
+    as_json: bool,
+) -> anyhow::Result<u8> {
+    let to = to.map(|p| library.find_person(p)).transpose()?;
+    let person = library.move_faces(faces, to)?;
+    let person = library.person(person)?;
+    changed(
+        format!(
+            "{} moved to {} (person {}).",
+            plural(faces.len() as u64, "face", "faces"),
+            person_label(&person),
+            person.id
+        ),
+        json!({"person": person.id, "faces": faces}),
+        as_json,
+    )
+}
+
+pub(crate) fn remove(library: &mut Library, faces: &[i64], as_json: bool) -> anyhow::Result<u8> {
+    let mut from = Vec::new();
+    for &face in faces {
+        from.push(json!({"face": face, "person": library.remove_face(face)?}));
+    }
+    changed(
+        format!(
+            "{} taken away; they will not be suggested for that person again.",
+            plural(faces.len() as u64, "face", "faces")
+        ),
+        json!({ "removed": from }),
+        as_json,
+    )
+}
+
+pub(crate) fn not_a_face(library: &mut Library, faces: &[i64], as_json: bool) -> anyhow::Result<u8> {
+    for &face in faces {
+        library.mark_not_a_face(face)?;
+    }
+    changed(
+        format!("{} marked as not a face.", plural(faces.len() as u64, "detection", "detections")),
+        json!({ "not_a_face": faces }),
+        as_json,
+    )
+}
+
+pub(crate) fn hide(library: &mut Library, person: &str, hidden: bool, as_json: bool) -> anyhow::Result<u8> {
+    let id = library.hide_person(library.find_person(person)?, hidden)?;
+    changed(
+        format!("Person {id} is {}.", if hidden { "hidden" } else { "shown again" }),
+        json!({"person": id, "hidden": hidden}),
+        as_json,
+    )
+}
+
+pub(crate) fn cover(library: &mut Library, person: &str, face: i64, as_json: bool) -> anyhow::Result<u8> {
+    let id = library.set_cover(library.find_person(person)?, face)?;
+    changed(
+        format!("Face {face} is the cover of person {id}."),
+        json!({"person": id, "cover_face": face}),
+        as_json,
+    )
+}
+
+pub(crate) fn undo(library: &mut Library, as_json: bool) -> anyhow::Result<u8> {
+    match library.undo()? {
+        Some(op) => changed(
+            format!("Undone: {} ({}).", op.description, op.done_at),
+            json!({"undone": {"id": op.id, "kind": op.kind, "description": op.description, "done_at": op.done_at}}),
+            as_json,
+        ),
+        None => changed("Nothing to undo.".to_string(), json!({ "undone": null }), as_json),
+    }
+}
+
+fn subject_text(subject: ReviewSubject) -> String {
+    match subject {
+        ReviewSubject::Face(id) => format!("face:{id}"),
+        ReviewSubject::Group(id) => format!("group:{id}"),
+    }
+}
+
+pub(crate) fn review(library: &Library, limit: usize, as_json: bool) -> anyhow::Result<u8> {
+    let items = library.review_queue(limit)?;
+    if as_json {
+        let items: Vec<_> = items
+            .iter()
+            .map(|i| {
+                json!({
+                    "subject": subject_text(i.subject), "person": i.person_id, "person_name": i.person_name,
+                    "similarity": i.similarity, "faces": i.faces, "sample_face": i.sample_face_id,
+                    "priority": i.priority,
+                })
+            })
+            .collect();
+        output::json(&json!({ "questions": items }))?;
+        return Ok(exit::OK);
+    }
+    if items.is_empty() {
+        output::lines([
+            "Nothing to review: name a few people first, or every suggestion is clear.".to_string()
+        ])?;
+        return Ok(exit::OK);
+    }
+    let mut lines = vec!["Is this …? (answer with: kindred answer yes|no SUBJECT PERSON)".to_string()];
+    for i in &items {
+        lines.push(format!(
+            "  {:<14} {} ({}) → {} (person {}), similarity {:.2}",
+            subject_text(i.subject),
+            plural(i.faces, "face", "faces"),
+            format_args!("e.g. face {}", i.sample_face_id),
+            i.person_name,
+            i.person_id,
+            i.similarity
+        ));
+    }
+    output::lines(lines)?;
+    Ok(exit::OK)
+}
+
+pub(crate) fn answer(
+    library: &mut Library,
+    answer: &str,
+    subject: &str,
+    person: &str,
+    as_json: bool,
+) -> anyhow::Result<u8> {
+    let subject = match subject.split_once(':') {
+        Some(("face", id)) => ReviewSubject::Face(id.parse().context("a face id is a number")?),
+        Some(("group", id)) => ReviewSubject::Group(id.parse().context("a group id is a number")?),
+        _ => bail!("the subject is face:ID or group:ID, as `kindred review` shows it"),
+    };
+    let person_id = library.find_person(person)?;
+    let item = ReviewItem {
+        subject,
+        person_id,
+        person_name: String::new(),
+        similarity: 0.0,
+        faces: 0,
+        sample_face_id: 0,
+        priority: 0.0,
+    };
+    let yes = answer == "yes";
+    library.answer_review(&item, yes)?;
+    changed(
+        format!(
+            "Recorded: {} is{} person {person_id}.",
+            subject_text(subject),
+            if yes { "" } else { " not" }
+        ),
+        json!({"subject": subject_text(subject), "person": person_id, "same": yes}),
+        as_json,
+    )
+}
+
+pub(crate) fn search(
+    library: &Library,
+    people: &[String],
+    any: bool,
+    from: Option<String>,
+    to: Option<String>,
+    limit: Option<u64>,
+    as_json: bool,
+) -> anyhow::Result<u8> {
+    let ids = people.iter().map(|p| library.find_person(p)).collect::<kindred_core::Result<Vec<_>>>()?;
+    let photos = library.search(&PhotoSearch { people: ids, match_all: !any, from, to, limit })?;
+    if as_json {
+        output::json(
+            &json!({ "photos": photos.iter().map(crate::commands::photo_json).collect::<Vec<_>>() }),
+        )?;
+        return Ok(exit::OK);
+    }
+    let mut lines = vec![plural(photos.len() as u64, "photo", "photos")];
+    for p in &photos {
+        lines.push(format!(
+            "  {:>7}  {:<19}  {}",
+            p.id,
+            p.taken_at.as_deref().unwrap_or("(no date)"),
+            p.path.display()
+        ));
+    }
+    output::lines(lines)?;
+    Ok(exit::OK)
+}
+
+/// Peak resident memory of this process so far, in MiB (Linux), for the benchmark.
+fn peak_rss_mib() -> Option<f64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kib: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib / 1024.0)
+}
+
+/// People passes on synthetic libraries: the first full pass, a small import placed
+/// incrementally, and a full re-clustering after naming; time, peak memory and quality.
+pub(crate) fn bench(sizes: &[usize], as_json: bool) -> anyhow::Result<u8> {
+    let mut results = Vec::new();
+    for &faces in sizes {
+        let dir = tempfile::tempdir()?;
+        let mut library = Library::open(&dir.path().join("bench.db"))?;
+        let mut rng = Rng::new(20_261_124 + faces as u64);
+        let identities = synthetic::identities((faces / 20).max(2), &mut rng);
+        // Photos show 1 to 3 people, 2 on average.
+        let started = Instant::now();
+        let written = synthetic::add_photos(&mut library, &identities, faces / 2, 3, 0, &mut rng)?;
+        let insert_seconds = started.elapsed().as_secs_f64();
+        let first = library.update_people()?;
+        let truth: std::collections::HashMap<i64, u32> =
+            written.iter().map(|f| (f.face_id, f.identity as u32)).collect();
+        let quality = |library: &Library| -> anyhow::Result<f64> {
+            let (mut predicted, mut labels) = (Vec::new(), Vec::new());
+            let mut alone = u32::MAX;
+            for (&face, &identity) in &truth {
+                predicted.push(match library.catalog().assignment_of_face(face)? {
+                    Some((person, _)) => person as u32,
+                    None => {
+                        alone -= 1;
+                        alone
+                    }
+                });
+                labels.push(identity);
+            }
+            Ok(kindred_core::cluster::score_clustering(&predicted, &labels).bcubed_f1)
+        };
+        let first_f1 = quality(&library)?;
+        // The user names the 50 largest groups.
+        for group in library.people(false)?.iter().filter(|p| p.name.is_none()).take(50) {
+            library.name_person(group.id, &format!("Person {}", group.id))?;
+        }
+        let new = synthetic::add_photos(&mut library, &identities, 100, 3, faces, &mut rng)?;
+        let incremental = library.update_people()?;
+        let full = library.recluster_people()?;
+        let result = json!({
+            "faces": written.len(),
+            "identities": identities.len(),
+            "insert_seconds": insert_seconds,
+            "first_pass_seconds": first.elapsed.as_secs_f64(),
+            "first_pass_bcubed_f1": first_f1,
+            "import_100_photos": { "faces": new.len(), "seconds": incremental.elapsed.as_secs_f64(),
+                                    "recognised": incremental.matched, "grouped": incremental.clustered,
+                                    "alone": incremental.alone },
+            "recluster_with_names_seconds": full.elapsed.as_secs_f64(),
+            "peak_rss_mib_so_far": peak_rss_mib(),
+        });
+        if !as_json {
+            output::lines([format!(
+                "{:>8} faces: first pass {:.2} s (BCubed F1 {:.3}), import of 100 photos ({} faces) {:.3} s \
+                 ({} recognised), full pass with 50 names {:.2} s, peak RSS so far {:.0} MiB",
+                count(written.len() as u64),
+                first.elapsed.as_secs_f64(),
+                first_f1,
+                new.len(),
+                incremental.elapsed.as_secs_f64(),
+                incremental.matched,
+                full.elapsed.as_secs_f64(),
+                peak_rss_mib().unwrap_or(f64::NAN)
+            )])?;
+        }
+        results.push(result);
+    }
+    if as_json {
+        output::json(&json!({ "people_bench": results }))?;
+    }
+    Ok(exit::OK)
+}
