@@ -243,7 +243,7 @@ pub fn clustering(
 
     let mut library = Library::open(&work.path().join("eval.db"))?;
     settings.save(library.catalog())?;
-    library.scan(&[photos_dir.clone()], &ScanOptions::default(), sink, cancel)?;
+    library.scan(std::slice::from_ref(&photos_dir), &ScanOptions::default(), sink, cancel)?;
     let started = std::time::Instant::now();
     let found = library.find_faces(engine, sink, cancel)?;
     if found.cancelled {

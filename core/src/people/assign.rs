@@ -312,7 +312,9 @@ pub(crate) fn assign_new_faces(catalog: &mut Catalog, settings: &PeopleSettings)
         .flat_map(|(&person, faces)| faces.iter().map(move |&f| (person, f)))
         .collect();
 
-    let candidates: Vec<(Vec<(i64, f32)>, Vec<(i64, f32)>)> = fresh
+    // Per new face: (recognised people, nearest people), each ranked (person, similarity).
+    type Ranked = Vec<(i64, f32)>;
+    let candidates: Vec<(Ranked, Ranked)> = fresh
         .par_iter()
         .map(|&face| {
             let embedding = snapshot.embedding(face);

@@ -28,9 +28,11 @@ fn grouped_library(
 
 type PersonRow = (i64, Option<String>, bool, Option<i64>, Option<i64>);
 type DecisionRow = (i64, Option<i64>, i64, String, Option<i64>);
+type FaceRow = (i64, Option<i64>, Option<String>);
+type State = (Vec<PersonRow>, Vec<DecisionRow>, Vec<FaceRow>);
 
 /// Everything the user owns, and the derived assignment, for exact comparisons.
-fn state(library: &Library) -> (Vec<PersonRow>, Vec<DecisionRow>, Vec<(i64, Option<i64>, Option<String>)>) {
+fn state(library: &Library) -> State {
     let conn = library.catalog().conn();
     let people = conn
         .prepare("SELECT id, name, hidden, cover_face_id, merged_into FROM people ORDER BY id")
