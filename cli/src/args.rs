@@ -120,7 +120,7 @@ pub(crate) enum Command {
         #[arg(required = true)]
         from: Vec<String>,
     },
-    /// Say that faces are a person (--to), or split them off as a new person (--new)
+    /// Say that faces are a person (--to an id or a name; a new name makes a new person), or split them off (--new)
     Move {
         #[arg(required = true, value_name = "FACE")]
         faces: Vec<i64>,
@@ -159,6 +159,27 @@ pub(crate) enum Command {
         /// face:ID or group:ID, as `kindred review` shows
         subject: String,
         person: String,
+    },
+    /// Write the names of people's faces to XMP sidecars beside the photos (the photos are never changed)
+    WriteXmp {
+        /// Sidecar names: photo.jpg.xmp (append) or photo.xmp (replace); remembered for the library
+        #[arg(long, value_parser = ["append", "replace"])]
+        sidecar: Option<String>,
+        /// Also faces Kindred placed with a named person itself, not only the confirmed ones
+        #[arg(long)]
+        include_suggested: bool,
+    },
+    /// Back up every name, confirmed face, correction and setting to a JSON file
+    Export {
+        #[arg(long, value_name = "FILE")]
+        out: PathBuf,
+    },
+    /// Restore a backup made by `kindred export` into this (new, scanned) library
+    Import {
+        file: PathBuf,
+        /// Restore what concerns the photos of this library and leave out the rest
+        #[arg(long)]
+        partial: bool,
     },
     /// Photos with people: all of them (default) or any (--any), newest first
     Search {

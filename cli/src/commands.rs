@@ -69,6 +69,11 @@ pub(crate) fn run(cli: Cli) -> anyhow::Result<u8> {
         Command::Answer { answer, subject, person } => {
             crate::people::answer(&mut library, &answer, &subject, &person, cli.json)
         }
+        Command::WriteXmp { sidecar, include_suggested } => {
+            crate::names::write_xmp(&library, sidecar.as_deref(), include_suggested, cli.json)
+        }
+        Command::Export { out } => crate::names::export(&library, &out, cli.json),
+        Command::Import { file, partial } => crate::names::import(&mut library, &file, partial, cli.json),
         Command::Search { people, any, from, to, limit } => {
             crate::people::search(&library, &people, any, from, to, limit, cli.json)
         }

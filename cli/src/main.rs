@@ -3,6 +3,7 @@
 mod args;
 mod commands;
 mod faces;
+mod names;
 mod output;
 mod people;
 mod progress;

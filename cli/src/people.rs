@@ -183,7 +183,29 @@ pub(crate) fn move_faces(
     to: Option<&str>,
     as_json: bool,
 ) -> anyhow::Result<u8> {
-    let to = to.map(|p| library.find_person(p)).transpose()?;
+    let to = match to.map(|p| (p, library.find_person(p))) {
+        None => None,
+        Some((_, Ok(id))) => Some(id),
+        // A name nobody has yet: the faces become a new person of that name.
+        Some((name, Err(e)))
+            if e.kind() == kindred_core::ErrorKind::NotFound && name.trim().parse::<i64>().is_err() =>
+        {
+            let id = library.move_faces(faces, None)?;
+            library.name_person(id, name)?;
+            let person = library.person(id)?;
+            return changed(
+                format!(
+                    "{} are now {} (person {}).",
+                    plural(faces.len() as u64, "face", "faces"),
+                    person_label(&person),
+                    id
+                ),
+                json!({"person": id, "faces": faces, "created": true}),
+                as_json,
+            );
+        }
+        Some((_, Err(e))) => return Err(e.into()),
+    };
     let person = library.move_faces(faces, to)?;
     let person = library.person(person)?;
     changed(

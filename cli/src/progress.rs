@@ -58,6 +58,19 @@ impl EventSink for TerminalProgress {
                 bar.set_position(done);
                 bar.set_message(format!("{faces} faces"));
             }
+            Event::NamesPlanned { photos } => {
+                bar.set_style(
+                    ProgressStyle::with_template("{bar:30} {pos}/{len} photos, {eta} left  {wide_msg}")
+                        .unwrap_or_else(|_| ProgressStyle::default_bar()),
+                );
+                bar.set_length(photos);
+            }
+            Event::NamesProgress { done, path, .. } => {
+                bar.set_position(done);
+                bar.set_message(
+                    path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default(),
+                );
+            }
             _ => {}
         }
     }

@@ -17,6 +17,10 @@ pub enum Event {
     FacesPlanned { photos: u64 },
     /// One more photo was analysed; `faces` found so far.
     FacesProgress { done: u64, total: u64, faces: u64, path: PathBuf },
+    /// Names will be written to the sidecars of this many photos.
+    NamesPlanned { photos: u64 },
+    /// One more photo's sidecar was written (or left as it was).
+    NamesProgress { done: u64, total: u64, path: PathBuf },
 }
 
 /// Receives progress events. Implementations must be cheap: events come from worker threads.

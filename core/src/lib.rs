@@ -5,6 +5,7 @@
 //! The core never prints. Long jobs report through an [`EventSink`] and stop when their
 //! [`CancelToken`] is cancelled; per-file problems are recorded, never fatal.
 
+pub mod backup;
 mod cancel;
 pub mod catalog;
 pub mod cluster;
@@ -18,6 +19,7 @@ mod paths;
 pub mod people;
 pub mod scan;
 mod time;
+pub mod xmp;
 
 pub use cancel::CancelToken;
 pub use catalog::{
@@ -30,7 +32,7 @@ pub use faces::{DetectOptions, Device, DeviceReport, FaceEngine, FacesSummary, F
 pub use library::Library;
 pub use people::{PeopleSettings, PeopleSummary, ReviewItem, ReviewSubject};
 pub use scan::{ScanOptions, ScanSummary};
-pub use time::parse_date;
+pub use time::{now_utc, parse_date};
 
 #[cfg(any(test, feature = "test-support"))]
 pub mod testing;

@@ -69,7 +69,12 @@ impl Library {
         if cancel.is_cancelled() {
             return Err(Error::cancelled());
         }
-        scan::scan(&mut self.catalog, &roots, options, sink, cancel)
+        let summary = scan::scan(&mut self.catalog, &roots, options, sink, cancel)?;
+        // Names in new or changed metadata land on faces already found.
+        if !summary.cancelled {
+            people::apply_names_from_files(&mut self.catalog)?;
+        }
+        Ok(summary)
     }
 
     pub fn roots(&self) -> Result<Vec<Root>> {
@@ -145,12 +150,14 @@ impl Library {
     /// Regroups every face from scratch (keeping names and decisions).
     pub fn recluster_people(&mut self) -> Result<PeopleSummary> {
         let settings = self.people_settings()?;
+        people::apply_names_from_files(&mut self.catalog)?;
         people::recluster(&mut self.catalog, &settings)
     }
 
     /// Places the faces no people pass has seen yet, without moving the others.
     pub fn update_people(&mut self) -> Result<PeopleSummary> {
         let settings = self.people_settings()?;
+        people::apply_names_from_files(&mut self.catalog)?;
         people::assign_new_faces(&mut self.catalog, &settings)
     }
 
@@ -228,4 +235,48 @@ impl Library {
     pub fn search(&self, search: &PhotoSearch) -> Result<Vec<PhotoRow>> {
         self.catalog.search_photos(search)
     }
+
+    /// Writes the names of people's faces to XMP sidecars beside the photos.
+    pub fn write_names_to_sidecars(
+        &self,
+        options: &crate::xmp::SidecarOptions,
+        sink: &dyn EventSink,
+        cancel: &CancelToken,
+    ) -> Result<crate::xmp::SidecarSummary> {
+        crate::xmp::write_sidecars(&self.catalog, options, sink, cancel)
+    }
+
+    /// Everything the user decided, for a backup.
+    pub fn backup(&self) -> Result<crate::backup::Backup> {
+        self.catalog.backup()
+    }
+
+    /// Restores a backup into this library (new, scanned) and regroups its faces around it.
+    /// With `partial`, decisions about photos the library does not hold are left out instead of
+    /// refusing the restore.
+    pub fn restore(
+        &mut self,
+        backup: &crate::backup::Backup,
+        partial: bool,
+    ) -> Result<crate::backup::RestoreSummary> {
+        let summary = self.catalog.restore(backup, partial)?;
+        self.recluster_people()?;
+        Ok(summary)
+    }
+
+    /// How sidecars are named in this library.
+    pub fn sidecar_naming(&self) -> Result<crate::xmp::SidecarNaming> {
+        Ok(self
+            .catalog
+            .setting(SIDECAR_NAMING_KEY)?
+            .as_deref()
+            .and_then(crate::xmp::SidecarNaming::parse)
+            .unwrap_or_default())
+    }
+
+    pub fn set_sidecar_naming(&self, naming: crate::xmp::SidecarNaming) -> Result<()> {
+        self.catalog.set_setting(SIDECAR_NAMING_KEY, naming.as_str())
+    }
 }
+
+const SIDECAR_NAMING_KEY: &str = "xmp.sidecar_naming";

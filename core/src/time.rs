@@ -4,7 +4,7 @@
 use std::time::{SystemTime, UNIX_EPOCH};
 
 /// The current time in UTC, e.g. `2026-11-24T01:35:46Z`.
-pub(crate) fn now_utc() -> String {
+pub fn now_utc() -> String {
     let secs = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0);
     format_utc(secs)
 }

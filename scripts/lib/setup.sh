@@ -40,8 +40,9 @@ kindred_need_rust() {
 
 # Everything needed to build and run the core, the CLI and the face models.
 kindred_setup() {
+    # libimage-exiftool-perl: the XMP tests read Kindred's sidecars back with a standard tool.
     kindred_need_apt build-essential pkg-config python3 python3-pip \
-        libvulkan1 mesa-vulkan-drivers
+        libvulkan1 mesa-vulkan-drivers libimage-exiftool-perl
     kindred_need_rust
     "$KINDRED_REPO/scripts/fetch-models" >/dev/null
 }

@@ -1,6 +1,7 @@
 //! The `kindred` binary, run as a user would: real processes, real library files, real photos.
 
 mod crash;
+mod names;
 mod people;
 mod scan;
 mod util;

@@ -135,8 +135,13 @@ impl Catalog {
                  model = excluded.model, face_count = excluded.face_count, scanned_at = excluded.scanned_at",
         )?
         .execute(params![photo_id, content_hash, model, faces.len() as i64, now])?;
-        // The user's decisions about the replaced faces follow them to the new ones.
+        // The user's decisions about the replaced faces follow them to the new ones, and names
+        // in the photo's metadata that found no face get another look.
         super::people::reattach_decisions(tx, photo_id)?;
+        tx.prepare_cached(
+            "UPDATE photo_regions SET state = 'pending' WHERE photo_id = ?1 AND state = 'no_face'",
+        )?
+        .execute([photo_id])?;
         Ok(ids)
     }
 

@@ -33,6 +33,8 @@ pub enum IssueKind {
     BrokenLink,
     /// The name says one format, the content is another (the photo is still read by content).
     WrongExtension,
+    /// The photo's XMP metadata (embedded or in a sidecar) cannot be read; the photo itself is fine.
+    BadMetadata,
 }
 
 impl IssueKind {
@@ -48,6 +50,7 @@ impl IssueKind {
             IssueKind::SymlinkLoop => "symlink_loop",
             IssueKind::BrokenLink => "broken_link",
             IssueKind::WrongExtension => "wrong_extension",
+            IssueKind::BadMetadata => "bad_metadata",
         }
     }
 
@@ -58,13 +61,13 @@ impl IssueKind {
     /// Whether the photo could still be used despite the problem.
     pub fn severity(self) -> Severity {
         match self {
-            IssueKind::WrongExtension => Severity::Warning,
+            IssueKind::WrongExtension | IssueKind::BadMetadata => Severity::Warning,
             _ => Severity::Error,
         }
     }
 }
 
-const ALL_KINDS: [IssueKind; 10] = [
+const ALL_KINDS: [IssueKind; 11] = [
     IssueKind::Empty,
     IssueKind::NotAnImage,
     IssueKind::Corrupt,
@@ -75,6 +78,7 @@ const ALL_KINDS: [IssueKind; 10] = [
     IssueKind::SymlinkLoop,
     IssueKind::BrokenLink,
     IssueKind::WrongExtension,
+    IssueKind::BadMetadata,
 ];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -12,6 +12,7 @@ pub(crate) const MIGRATIONS: &[(&str, &str)] = &[
     ("init", include_str!("migrations/0001_init.sql")),
     ("faces", include_str!("migrations/0002_faces.sql")),
     ("people", include_str!("migrations/0003_people.sql")),
+    ("names in files", include_str!("migrations/0004_names_in_files.sql")),
 ];
 
 /// The schema version this build of Kindred writes.

@@ -10,6 +10,7 @@ mod jobs;
 mod migrations;
 pub(crate) mod people;
 mod photos;
+pub(crate) mod regions;
 #[cfg(test)]
 mod tests;
 

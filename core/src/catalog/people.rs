@@ -533,6 +533,39 @@ impl<'t, 'c> Journal<'t, 'c> {
         Ok(id)
     }
 
+    /// Records a decision about the face at `bounds` in `photo`, detached: it attaches to the
+    /// face found there (see [`reattach_decisions`]).
+    pub(crate) fn decide_at(
+        &self,
+        photo: i64,
+        bounds: [f32; 4],
+        kind: DecisionKind,
+        person: Option<i64>,
+        decided_at: &str,
+    ) -> Result<i64> {
+        self.tx
+            .prepare_cached(
+                "INSERT INTO face_decisions (face_id, photo_id, x, y, w, h, kind, person_id, op_id, decided_at)
+                 VALUES (NULL, ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+            )?
+            .execute(params![
+                photo,
+                bounds[0],
+                bounds[1],
+                bounds[2],
+                bounds[3],
+                kind.as_str(),
+                person,
+                self.op_id,
+                decided_at
+            ])?;
+        let id = self.tx.last_insert_rowid();
+        self.tx
+            .prepare_cached("INSERT INTO undo_decisions (op_id, decision_id, existed) VALUES (?1, ?2, 0)")?
+            .execute([self.op_id, id])?;
+        Ok(id)
+    }
+
     pub(crate) fn delete_decision(&self, id: i64) -> Result<()> {
         self.save_decision(id)?;
         self.tx.prepare_cached("DELETE FROM face_decisions WHERE id = ?1")?.execute([id])?;

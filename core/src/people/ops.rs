@@ -381,3 +381,147 @@ pub(crate) fn answer_review(catalog: &mut Catalog, item: &ReviewItem, yes: bool)
         ),
     }
 }
+
+/// A region drawn by a person or another program and a box found by the detector overlap at
+/// least this much when they frame the same face (measured on the sample portraits: 0.5–0.7).
+const REGION_MIN_IOU: f32 = 0.3;
+
+/// Names read from photos' metadata (XMP face regions) become confirmed faces: each pending
+/// region is matched to the face it covers, and that face is confirmed as the person of that
+/// name (created if nobody has it yet), in one undoable operation. The user's own decisions
+/// win: a face already decided otherwise, or a person already confirmed elsewhere in the photo,
+/// leaves the region as a conflict. Returns the faces confirmed.
+pub(crate) fn apply_names_from_files(catalog: &mut Catalog) -> Result<u64> {
+    use crate::catalog::regions::set_region_state;
+    let pending = catalog.pending_regions(crate::faces::MODEL_ID)?;
+    if pending.is_empty() {
+        return Ok(0);
+    }
+    // (region, outcome): a face to confirm as a name, or a final state.
+    let mut plan: Vec<(i64, std::result::Result<(i64, String), &str>)> = Vec::new();
+    {
+        let conn = catalog.conn();
+        let mut faces_stmt =
+            conn.prepare("SELECT id, x, y, w, h FROM faces WHERE photo_id = ?1 AND model = ?2")?;
+        let mut photo_stmt = conn.prepare("SELECT width, height, orientation FROM photos WHERE id = ?1")?;
+        for region in &pending {
+            let (width, height, orientation): (Option<f32>, Option<f32>, u8) =
+                photo_stmt.query_row([region.photo_id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+            let (Some(width), Some(height)) = (width, height) else { continue };
+            let (width, height) = if orientation >= 5 { (height, width) } else { (width, height) };
+            let b = region.bounds;
+            let target = [b[0] * width, b[1] * height, b[2] * width, b[3] * height];
+            let faces: Vec<(i64, [f32; 4])> = faces_stmt
+                .query_map(rusqlite::params![region.photo_id, crate::faces::MODEL_ID], |r| {
+                    Ok((r.get(0)?, [r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?]))
+                })?
+                .collect::<rusqlite::Result<_>>()?;
+            let best = faces
+                .iter()
+                .map(|(id, face)| (*id, box_iou(&target, face)))
+                .filter(|&(_, overlap)| overlap >= REGION_MIN_IOU)
+                .max_by(|a, b| a.1.total_cmp(&b.1));
+            plan.push((region.id, best.map(|(face, _)| (face, region.name.clone())).ok_or("no_face")));
+        }
+    }
+    let confirmations = plan.iter().filter(|p| p.1.is_ok()).count();
+    let tx = catalog.conn_mut().transaction()?;
+    let mut confirmed = 0;
+    {
+        let journal = if confirmations > 0 {
+            Some(Journal::begin(
+                &tx,
+                "import_names",
+                &format!("names of {confirmations} face(s) read from photo metadata"),
+            )?)
+        } else {
+            None
+        };
+        for (region, outcome) in plan {
+            let state = match (outcome, &journal) {
+                (Err(state), _) => state,
+                (Ok((face, name)), Some(journal)) => {
+                    let state = apply_name(journal, face, &name)?;
+                    confirmed += u64::from(state == "confirmed");
+                    if state == "conflict" { "conflict" } else { "applied" }
+                }
+                (Ok(_), None) => "pending",
+            };
+            set_region_state(&tx, region, state)?;
+        }
+    }
+    tx.commit()?;
+    Ok(confirmed)
+}
+
+/// Confirms `face` as the person named `name` unless the user said otherwise; returns
+/// "confirmed", "already" or "conflict".
+fn apply_name(journal: &Journal<'_, '_>, face: i64, name: &str) -> Result<&'static str> {
+    let existing: Option<i64> = journal
+        .tx
+        .query_row(
+            "SELECT id FROM people WHERE name = ?1 COLLATE NOCASE AND merged_into IS NULL ORDER BY id LIMIT 1",
+            [name],
+            |r| r.get(0),
+        )
+        .optional()?;
+    let decisions = decisions_of_face(journal.tx, face)?;
+    if decisions.iter().any(|d| d.kind == DecisionKind::NotAFace) {
+        return Ok("conflict");
+    }
+    if let Some(is) = decisions.iter().find(|d| d.kind == DecisionKind::Is) {
+        return Ok(
+            if existing.is_some()
+                && is.person_id.map(|p| resolve_person_in(journal.tx, p)).transpose()? == existing
+            {
+                "already"
+            } else {
+                "conflict"
+            },
+        );
+    }
+    let (photo, current, _) = face_photo(journal, face)?;
+    let person = match existing {
+        Some(person) => {
+            if decisions.iter().any(|d| d.kind == DecisionKind::IsNot && d.person_id == Some(person)) {
+                return Ok("conflict");
+            }
+            if current == Some(person) {
+                return Ok("already");
+            }
+            let confirmed_here: bool = journal
+                .tx
+                .query_row(
+                    "SELECT 1 FROM faces WHERE photo_id = ?1 AND person_id = ?2 AND assigned_by = 'user' AND id != ?3",
+                    rusqlite::params![photo, person, face],
+                    |_| Ok(()),
+                )
+                .optional()?
+                .is_some();
+            if confirmed_here {
+                return Ok("conflict");
+            }
+            // A suggestion of this person elsewhere in the photo yields to the named face.
+            let others: Vec<i64> = journal
+                .tx
+                .prepare("SELECT id FROM faces WHERE photo_id = ?1 AND person_id = ?2 AND id != ?3")?
+                .query_map(rusqlite::params![photo, person, face], |r| r.get(0))?
+                .collect::<rusqlite::Result<_>>()?;
+            for other in others {
+                journal.assign_face(other, None, None)?;
+            }
+            person
+        }
+        None => journal.create_person(Some(name))?,
+    };
+    confirm(journal, face, person)?;
+    Ok("confirmed")
+}
+
+fn box_iou(a: &[f32; 4], b: &[f32; 4]) -> f32 {
+    let w = ((a[0] + a[2]).min(b[0] + b[2]) - a[0].max(b[0])).max(0.0);
+    let h = ((a[1] + a[3]).min(b[1] + b[3]) - a[1].max(b[1])).max(0.0);
+    let inter = w * h;
+    let union = a[2] * a[3] + b[2] * b[3] - inter;
+    if union > 0.0 { inter / union } else { 0.0 }
+}

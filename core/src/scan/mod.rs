@@ -17,10 +17,12 @@ use std::time::{Duration, Instant};
 use rayon::prelude::*;
 
 use crate::cancel::CancelToken;
+use crate::catalog::regions::RegionSource;
 use crate::catalog::{Catalog, IssueKind, JobStatus, KnownPhoto, PhotoRecord, PhotoStatus};
 use crate::error::{Error, ErrorKind, Result};
 use crate::events::{Event, EventSink};
 use crate::{paths, time};
+use rusqlite::OptionalExtension;
 
 pub(crate) use probe::read_exif;
 use walk::WalkedFile;
@@ -244,6 +246,8 @@ fn scan_roots(
         return Ok(summary);
     }
 
+    read_sidecars(catalog, &walked_roots)?;
+
     // Whatever known photo was neither found nor recognised at a new path is missing.
     let tx = catalog.conn_mut().transaction()?;
     let missing: Vec<i64> = unseen_ids.into_iter().collect();
@@ -421,6 +425,7 @@ fn write_batch(
                 };
                 let id = Catalog::write_photo(&tx, &record, existing, &now)?;
                 Catalog::replace_issues(&tx, item.root_id, &file.path, Some(id), &probe.issues, &now)?;
+                Catalog::replace_regions(&tx, id, RegionSource::Embedded, &probe.embedded_regions)?;
             }
         }
     }
@@ -435,4 +440,68 @@ pub(crate) fn canonical_root(path: &Path) -> Result<PathBuf> {
         return Err(Error::new(ErrorKind::InvalidInput, format!("{} is not a folder", path.display())));
     }
     Ok(canonical)
+}
+
+/// Reads the XMP sidecars that are new or changed since the last scan, for their named face
+/// regions. A sidecar that cannot be parsed is reported as a warning and read again next time.
+fn read_sidecars(
+    catalog: &mut Catalog,
+    walked_roots: &[(i64, PathBuf, walk::Walked, HashMap<Vec<u8>, KnownPhoto>)],
+) -> Result<()> {
+    let now = time::now_utc();
+    for (root_id, _, walked, _) in walked_roots {
+        let sidecars: HashMap<&Path, &WalkedFile> = walked
+            .files
+            .iter()
+            .filter(|f| f.extension.as_deref() == Some("xmp"))
+            .map(|f| (f.path.as_path(), f))
+            .collect();
+        let photos: Vec<(i64, PathBuf, u8)> = {
+            let mut stmt = catalog.conn().prepare(
+                "SELECT id, path, orientation FROM photos WHERE root_id = ?1 AND status != 'missing'",
+            )?;
+            let rows = stmt.query_map([root_id], |r| {
+                Ok((r.get(0)?, paths::from_bytes(&r.get::<_, Vec<u8>>(1)?), r.get(2)?))
+            })?;
+            rows.collect::<rusqlite::Result<_>>()?
+        };
+        let tx = catalog.conn_mut().transaction()?;
+        for (photo, path, orientation) in photos {
+            let sidecar = crate::xmp::sidecar_candidates(&path)
+                .into_iter()
+                .find_map(|c| sidecars.get(c.as_path()).copied());
+            let signature = sidecar.map(|f| format!("{}:{}", f.size, f.mtime_ns)).unwrap_or_default();
+            let known: Option<String> = tx
+                .query_row("SELECT signature FROM sidecar_reads WHERE photo_id = ?1", [photo], |r| r.get(0))
+                .optional()?;
+            if known.as_deref().unwrap_or_default() == signature {
+                continue;
+            }
+            let regions = match sidecar {
+                None => Ok(Vec::new()),
+                Some(file) => std::fs::read_to_string(&file.path)
+                    .map_err(|e| format!("cannot read it: {e}"))
+                    .and_then(|text| crate::xmp::read_people(&text, orientation).map(|p| p.regions)),
+            };
+            match regions {
+                Ok(regions) => {
+                    Catalog::replace_regions(&tx, photo, RegionSource::Sidecar, &regions)?;
+                    Catalog::set_sidecar_signature(&tx, photo, &signature)?;
+                }
+                Err(message) => {
+                    let file = sidecar.map(|f| f.path.as_path()).unwrap_or(&path);
+                    Catalog::add_issue(
+                        &tx,
+                        file,
+                        photo,
+                        IssueKind::BadMetadata,
+                        &format!("XMP sidecar: {message}"),
+                        &now,
+                    )?;
+                }
+            }
+        }
+        tx.commit()?;
+    }
+    Ok(())
 }

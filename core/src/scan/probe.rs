@@ -19,6 +19,8 @@ pub(crate) struct Probe {
     pub(crate) issues: Vec<(IssueKind, String)>,
     /// True when the pixels were decoded (and so the content was checked for damage).
     pub(crate) decoded: bool,
+    /// Named face regions of the photo's embedded XMP.
+    pub(crate) embedded_regions: Vec<crate::xmp::Region>,
 }
 
 /// The EXIF fields the catalog keeps.
@@ -38,6 +40,10 @@ pub(crate) fn has_image_extension(extension: Option<&str>) -> bool {
     extension.is_some_and(|ext| Format::from_extension(ext).is_some())
 }
 
+/// How far into a file its XMP packet is looked for: JPEG keeps it in an APP1 segment of at most
+/// 64 KiB after at most a few others; PNG, WebP and TIFF writers put it before the pixels too.
+const XMP_SEARCH_BYTES: usize = 512 * 1024;
+
 /// Examines a whole file's bytes. `extension` is the file name's, lower-case.
 pub(crate) fn probe(bytes: &[u8], extension: Option<&str>, max_pixels: u64) -> Probe {
     let content_hash = Some(blake3::hash(bytes).to_hex().to_string());
@@ -50,6 +56,7 @@ pub(crate) fn probe(bytes: &[u8], extension: Option<&str>, max_pixels: u64) -> P
         exif: ExifFacts { orientation: 1, ..ExifFacts::default() },
         issues: Vec::new(),
         decoded: false,
+        embedded_regions: Vec::new(),
     };
     if bytes.is_empty() {
         probe.content_hash = None;
@@ -79,6 +86,13 @@ pub(crate) fn probe(bytes: &[u8], extension: Option<&str>, max_pixels: u64) -> P
         ));
     }
     probe.exif = read_exif(bytes);
+    // Every format Kindred reads keeps its XMP packet near the start of the file.
+    if let Some(packet) = crate::xmp::embedded_packet(&bytes[..bytes.len().min(XMP_SEARCH_BYTES)]) {
+        match crate::xmp::read_people(packet, probe.exif.orientation) {
+            Ok(people) => probe.embedded_regions = people.regions,
+            Err(message) => probe.issues.push((IssueKind::BadMetadata, format!("embedded XMP: {message}"))),
+        }
+    }
 
     if !format.is_decodable() {
         probe.status = PhotoStatus::Unsupported;

@@ -1,0 +1,242 @@
+//! Backup and restore of everything the user decided: people, names, confirmed faces,
+//! corrections and settings. Faces are named by their photo's content hash and their box, so
+//! a backup survives moved and renamed files and a new library.
+
+use std::collections::HashMap;
+
+use rusqlite::{OptionalExtension, params};
+
+use crate::catalog::people::reattach_decisions;
+use crate::catalog::{Catalog, DecisionKind, Journal};
+use crate::error::{Error, ErrorKind, Result};
+
+/// Where a face is: its photo's content hash and its box (pixels of the photo as shown).
+#[derive(Debug, Clone, PartialEq)]
+pub struct FacePlace {
+    pub photo_hash: String,
+    pub bounds: [f32; 4],
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct BackupPerson {
+    /// The id in the library backed up; other records refer to people by it.
+    pub id: i64,
+    pub name: Option<String>,
+    pub hidden: bool,
+    pub merged_into: Option<i64>,
+    pub cover: Option<FacePlace>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct BackupDecision {
+    pub place: FacePlace,
+    pub kind: DecisionKind,
+    pub person: Option<i64>,
+    pub decided_at: String,
+}
+
+/// Everything the user decided in one library.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Backup {
+    pub people: Vec<BackupPerson>,
+    pub decisions: Vec<BackupDecision>,
+    pub settings: Vec<(String, String)>,
+}
+
+/// What a restore did.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct RestoreSummary {
+    pub people: u64,
+    pub decisions: u64,
+    /// Decisions already on a face of this library; the others wait for the face job.
+    pub attached: u64,
+    /// Decisions about photos this library does not hold (by content), left out of a partial
+    /// restore.
+    pub photos_not_found: u64,
+}
+
+impl Catalog {
+    pub(crate) fn backup(&self) -> Result<Backup> {
+        let mut people = Vec::new();
+        {
+            let mut stmt = self.conn().prepare(
+                "SELECT p.id, p.name, p.hidden, p.merged_into, ph.content_hash, f.x, f.y, f.w, f.h
+                 FROM people p
+                 LEFT JOIN faces f ON f.id = p.cover_face_id
+                 LEFT JOIN photos ph ON ph.id = f.photo_id
+                 WHERE p.name IS NOT NULL OR p.hidden != 0 OR p.cover_face_id IS NOT NULL
+                    OR p.merged_into IS NOT NULL
+                    OR EXISTS (SELECT 1 FROM face_decisions d WHERE d.person_id = p.id)
+                    OR EXISTS (SELECT 1 FROM people q WHERE q.merged_into = p.id)
+                 ORDER BY p.id",
+            )?;
+            let mut rows = stmt.query([])?;
+            while let Some(r) = rows.next()? {
+                let hash: Option<String> = r.get(4)?;
+                people.push(BackupPerson {
+                    id: r.get(0)?,
+                    name: r.get(1)?,
+                    hidden: r.get(2)?,
+                    merged_into: r.get(3)?,
+                    cover: match hash {
+                        Some(photo_hash) => Some(FacePlace {
+                            photo_hash,
+                            bounds: [r.get(5)?, r.get(6)?, r.get(7)?, r.get(8)?],
+                        }),
+                        None => None,
+                    },
+                });
+            }
+        }
+        let mut decisions = Vec::new();
+        {
+            let mut stmt = self.conn().prepare(
+                "SELECT ph.content_hash, d.x, d.y, d.w, d.h, d.kind, d.person_id, d.decided_at
+                 FROM face_decisions d JOIN photos ph ON ph.id = d.photo_id
+                 WHERE ph.content_hash IS NOT NULL ORDER BY d.id",
+            )?;
+            let mut rows = stmt.query([])?;
+            while let Some(r) = rows.next()? {
+                let kind: String = r.get(5)?;
+                decisions.push(BackupDecision {
+                    place: FacePlace {
+                        photo_hash: r.get(0)?,
+                        bounds: [r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?],
+                    },
+                    kind: DecisionKind::parse(&kind).unwrap_or(DecisionKind::IsNot),
+                    person: r.get(6)?,
+                    decided_at: r.get(7)?,
+                });
+            }
+        }
+        let settings = self
+            .conn()
+            .prepare("SELECT key, value FROM settings ORDER BY key")?
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+            .collect::<rusqlite::Result<_>>()?;
+        Ok(Backup { people, decisions, settings })
+    }
+
+    /// Restores `backup` into this library, which must not hold decisions or names yet (a
+    /// fresh library, scanned). Refused when some decisions are about photos the library does
+    /// not hold, unless `partial`. One undoable operation.
+    pub(crate) fn restore(&mut self, backup: &Backup, partial: bool) -> Result<RestoreSummary> {
+        let already: i64 = self.conn().query_row(
+            "SELECT (SELECT count(*) FROM face_decisions) + (SELECT count(*) FROM people WHERE name IS NOT NULL)",
+            [],
+            |r| r.get(0),
+        )?;
+        if already > 0 {
+            return Err(Error::new(
+                ErrorKind::InvalidInput,
+                "this library already has names or corrections; restore a backup into a new library \
+                 (kindred --library NEW.db scan ... then import)",
+            ));
+        }
+        let known: std::collections::HashSet<i64> = backup.people.iter().map(|p| p.id).collect();
+        for d in &backup.decisions {
+            if let Some(person) = d.person.filter(|p| !known.contains(p)) {
+                return Err(Error::new(
+                    ErrorKind::InvalidInput,
+                    format!("the backup is inconsistent: a decision names person {person}, who is not in it"),
+                ));
+            }
+        }
+        if !partial {
+            let mut absent = std::collections::HashSet::new();
+            let mut stmt =
+                self.conn().prepare_cached("SELECT 1 FROM photos WHERE content_hash = ?1 LIMIT 1")?;
+            for d in &backup.decisions {
+                if !absent.contains(d.place.photo_hash.as_str())
+                    && stmt.query_row([&d.place.photo_hash], |_| Ok(())).optional()?.is_none()
+                {
+                    absent.insert(d.place.photo_hash.as_str());
+                }
+            }
+            if !absent.is_empty() {
+                return Err(Error::new(
+                    ErrorKind::InvalidInput,
+                    format!(
+                        "the backup names faces in {} photos this library does not hold; scan the folders \
+                         they are in first (or restore only what is here with --partial)",
+                        absent.len()
+                    ),
+                ));
+            }
+        }
+        let mut summary = RestoreSummary::default();
+        let tx = self.conn_mut().transaction()?;
+        {
+            let journal = Journal::begin(&tx, "restore", "restore names and corrections from a backup")?;
+            let mut new_id: HashMap<i64, i64> = HashMap::new();
+            for person in &backup.people {
+                let id = journal.create_person(person.name.as_deref())?;
+                tx.execute("UPDATE people SET hidden = ?1 WHERE id = ?2", params![person.hidden, id])?;
+                new_id.insert(person.id, id);
+                summary.people += 1;
+            }
+            for person in &backup.people {
+                if let Some(into) = person.merged_into.and_then(|m| new_id.get(&m)) {
+                    tx.execute(
+                        "UPDATE people SET merged_into = ?1 WHERE id = ?2",
+                        [*into, new_id[&person.id]],
+                    )?;
+                }
+            }
+            let photo_of = |hash: &str| -> rusqlite::Result<Option<i64>> {
+                tx.query_row(
+                    "SELECT id FROM photos WHERE content_hash = ?1 ORDER BY status != 'ok', id LIMIT 1",
+                    [hash],
+                    |r| r.get(0),
+                )
+                .optional()
+            };
+            let mut photos = std::collections::BTreeSet::new();
+            for d in &backup.decisions {
+                let Some(photo) = photo_of(&d.place.photo_hash)? else {
+                    summary.photos_not_found += 1;
+                    continue;
+                };
+                let person = d.person.map(|p| new_id[&p]);
+                journal.decide_at(photo, d.place.bounds, d.kind, person, &d.decided_at)?;
+                photos.insert(photo);
+                summary.decisions += 1;
+            }
+            for photo in photos {
+                reattach_decisions(&tx, photo)?;
+            }
+            summary.attached = tx.query_row(
+                "SELECT count(*) FROM face_decisions WHERE face_id IS NOT NULL AND op_id = ?1",
+                [journal.op_id],
+                |r| r.get(0),
+            )?;
+            for person in &backup.people {
+                let Some(cover) = &person.cover else { continue };
+                let Some(photo) = photo_of(&cover.photo_hash)? else { continue };
+                let face: Option<i64> = tx
+                    .query_row(
+                        "SELECT id FROM faces WHERE photo_id = ?1 AND abs(x - ?2) < 1 AND abs(y - ?3) < 1
+                           AND abs(w - ?4) < 1 AND abs(h - ?5) < 1",
+                        params![photo, cover.bounds[0], cover.bounds[1], cover.bounds[2], cover.bounds[3]],
+                        |r| r.get(0),
+                    )
+                    .optional()?;
+                if face.is_some() {
+                    tx.execute(
+                        "UPDATE people SET cover_face_id = ?1 WHERE id = ?2",
+                        params![face, new_id[&person.id]],
+                    )?;
+                }
+            }
+            for (key, value) in &backup.settings {
+                tx.execute(
+                    "INSERT INTO settings (key, value) VALUES (?1, ?2)
+                     ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                    [key, value],
+                )?;
+            }
+        }
+        tx.commit()?;
+        Ok(summary)
+    }
+}
