@@ -398,7 +398,8 @@ pub(crate) fn apply_names_from_files(catalog: &mut Catalog) -> Result<u64> {
         return Ok(0);
     }
     // (region, outcome): a face to confirm as a name, or a final state.
-    let mut plan: Vec<(i64, std::result::Result<(i64, String), &str>)> = Vec::new();
+    type Outcome = std::result::Result<(i64, String), &'static str>;
+    let mut plan: Vec<(i64, Outcome)> = Vec::new();
     {
         let conn = catalog.conn();
         let mut faces_stmt =

@@ -267,6 +267,9 @@ fn scan_roots(
     Ok(summary)
 }
 
+/// A root as walked: its id, path, files, and the photos the catalog knew under it.
+type WalkedRoot = (i64, PathBuf, walk::Walked, HashMap<Vec<u8>, KnownPhoto>);
+
 fn is_unchanged(photo: &KnownPhoto, file: &WalkedFile) -> bool {
     photo.status != PhotoStatus::Missing && photo.size == file.size && photo.mtime_ns == file.mtime_ns
 }
@@ -294,7 +297,7 @@ struct WorkItem {
 #[derive(Debug)]
 enum FileOutcome {
     /// An image (or a file named like one): recorded as a photo, with its issues.
-    Photo(probe::Probe),
+    Photo(Box<probe::Probe>),
     /// Not an image and not named like one: passed over.
     NotAPhoto,
     /// The file could not be read at all.
@@ -334,7 +337,7 @@ fn read_file(file: &WalkedFile, max_pixels: u64) -> FileOutcome {
     if let Err(e) = handle.read_to_end(&mut bytes) {
         return unreadable(e);
     }
-    FileOutcome::Photo(probe::probe(&bytes, extension, max_pixels))
+    FileOutcome::Photo(Box::new(probe::probe(&bytes, extension, max_pixels)))
 }
 
 /// Enough bytes to recognise every format Kindred knows.
@@ -444,10 +447,7 @@ pub(crate) fn canonical_root(path: &Path) -> Result<PathBuf> {
 
 /// Reads the XMP sidecars that are new or changed since the last scan, for their named face
 /// regions. A sidecar that cannot be parsed is reported as a warning and read again next time.
-fn read_sidecars(
-    catalog: &mut Catalog,
-    walked_roots: &[(i64, PathBuf, walk::Walked, HashMap<Vec<u8>, KnownPhoto>)],
-) -> Result<()> {
+fn read_sidecars(catalog: &mut Catalog, walked_roots: &[WalkedRoot]) -> Result<()> {
     let now = time::now_utc();
     for (root_id, _, walked, _) in walked_roots {
         let sidecars: HashMap<&Path, &WalkedFile> = walked
