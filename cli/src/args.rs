@@ -94,6 +94,9 @@ pub(crate) enum Command {
         /// Pairs to verify: columns path1,path2,same (1 or 0)
         #[arg(long, value_name = "CSV")]
         pairs: Option<PathBuf>,
+        /// With --labels: confirm K faces of each of P people, fine-tune, and compare grouping before and after (PxK, e.g. 40x10)
+        #[arg(long, value_name = "PxK", requires = "labels", value_parser = parse_people_by_faces)]
+        finetune: Option<(usize, usize)>,
         #[command(flatten)]
         grouping: GroupingArgs,
         #[command(flatten)]
@@ -169,6 +172,26 @@ pub(crate) enum Command {
         #[arg(long)]
         include_suggested: bool,
     },
+    /// Adapt face recognition to your named people (triplet loss), then regroup; kept only if it does better
+    Finetune {
+        /// Margin of the triplet loss
+        #[arg(long, default_value_t = 0.2)]
+        margin: f32,
+        /// Most passes over the labeled faces (training stops earlier when validation stops improving)
+        #[arg(long, default_value_t = 40)]
+        epochs: usize,
+        /// Seed of every random choice (the same seed gives the same model)
+        #[arg(long, default_value_t = 20_261_124)]
+        seed: u64,
+        /// Go back to the base model (names and corrections are kept)
+        #[arg(long, conflicts_with = "use_model")]
+        use_base: bool,
+        /// Switch to an earlier fine-tuned model (a file name in the library's .models folder)
+        #[arg(long = "use", value_name = "FILE")]
+        use_model: Option<String>,
+        #[command(flatten)]
+        device: DeviceArg,
+    },
     /// Back up every name, confirmed face, correction and setting to a JSON file
     Export {
         #[arg(long, value_name = "FILE")]
@@ -201,11 +224,14 @@ pub(crate) enum Command {
     /// Measure the face pipeline (--photos), or grouping people at library scale (--people)
     Bench {
         /// Photos to measure on (a folder, searched recursively)
-        #[arg(long, value_name = "DIR", required_unless_present = "people")]
+        #[arg(long, value_name = "DIR", required_unless_present_any = ["people", "finetune"])]
         photos: Option<PathBuf>,
         /// Measure the people passes on synthetic libraries of this many faces (e.g. 10000 100000)
         #[arg(long, value_name = "FACES", num_args = 1.., conflicts_with = "photos")]
         people: Vec<usize>,
+        /// Measure fine-tuning on this many synthetic labeled faces (e.g. 1000 10000)
+        #[arg(long, value_name = "FACES", num_args = 1.., conflicts_with_all = ["photos", "people"])]
+        finetune: Vec<usize>,
         /// At most this many photos
         #[arg(long, value_name = "N")]
         limit: Option<usize>,
@@ -236,4 +262,13 @@ pub(crate) struct DeviceArg {
 
 fn parse_date(text: &str) -> Result<String, String> {
     kindred_core::parse_date(text).ok_or_else(|| format!("'{text}' is not a date of the form YYYY-MM-DD"))
+}
+
+fn parse_people_by_faces(text: &str) -> Result<(usize, usize), String> {
+    let (p, k) =
+        text.split_once('x').ok_or_else(|| format!("'{text}' is not of the form PxK, e.g. 40x10"))?;
+    let parse = |v: &str| {
+        v.trim().parse::<usize>().map_err(|_| format!("'{text}' is not of the form PxK, e.g. 40x10"))
+    };
+    Ok((parse(p)?, parse(k)?))
 }

@@ -25,8 +25,29 @@ pub(crate) fn run(cli: Cli) -> anyhow::Result<u8> {
         Command::Bench { photos: Some(photos), limit, on, .. } => {
             return crate::faces::bench(photos, *limit, on, cli.json);
         }
+        Command::Bench { photos: None, finetune, on, .. } if !finetune.is_empty() => {
+            return crate::people::bench_finetune(finetune, on, cli.json);
+        }
         Command::Bench { photos: None, people, .. } => return crate::people::bench(people, cli.json),
-        Command::Eval { dir, labels, pairs, grouping, device } => {
+        Command::Eval {
+            dir,
+            labels: Some(labels),
+            finetune: Some((people, per_person)),
+            grouping,
+            device,
+            ..
+        } => {
+            return crate::faces::eval_finetune(
+                dir,
+                labels,
+                *people,
+                *per_person,
+                grouping,
+                device,
+                cli.json,
+            );
+        }
+        Command::Eval { dir, labels, pairs, grouping, device, .. } => {
             return crate::faces::eval(dir, labels.as_deref(), pairs.as_deref(), grouping, device, cli.json);
         }
         _ => {}
@@ -72,6 +93,16 @@ pub(crate) fn run(cli: Cli) -> anyhow::Result<u8> {
         Command::WriteXmp { sidecar, include_suggested } => {
             crate::names::write_xmp(&library, sidecar.as_deref(), include_suggested, cli.json)
         }
+        Command::Finetune { margin, epochs, seed, use_base, use_model, device } => crate::people::finetune(
+            &mut library,
+            margin,
+            epochs,
+            seed,
+            use_base,
+            use_model.as_deref(),
+            &device,
+            cli.json,
+        ),
         Command::Export { out } => crate::names::export(&library, &out, cli.json),
         Command::Import { file, partial } => crate::names::import(&mut library, &file, partial, cli.json),
         Command::Search { people, any, from, to, limit } => {

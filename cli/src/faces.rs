@@ -413,3 +413,85 @@ pub(crate) fn eval(
     }
     Ok(exit::OK)
 }
+
+pub(crate) fn eval_finetune(
+    dir: &Path,
+    labels: &Path,
+    people: usize,
+    per_person: usize,
+    grouping: &GroupingArgs,
+    device: &DeviceArg,
+    as_json: bool,
+) -> anyhow::Result<u8> {
+    let engine = load_engine(device)?;
+    let settings = crate::people::settings_from(grouping, PeopleSettings::default())?;
+    let cancel = crate::commands::cancel_on_ctrl_c();
+    let progress = TerminalProgress::new(as_json);
+    let started = Instant::now();
+    let effect = kindred_core::eval::finetune_effect(
+        &engine,
+        dir,
+        labels,
+        &settings,
+        (people, per_person),
+        &progress,
+        &cancel,
+    );
+    progress.finish();
+    let effect = effect?;
+    let scores = |s: &kindred_core::cluster::ClusteringScores| {
+        json!({
+            "bcubed_precision": s.bcubed_precision, "bcubed_recall": s.bcubed_recall, "bcubed_f1": s.bcubed_f1,
+            "pairwise_precision": s.pairwise_precision, "pairwise_recall": s.pairwise_recall,
+            "pairwise_f1": s.pairwise_f1, "people": s.true_classes, "clusters": s.predicted_clusters,
+        })
+    };
+    let r = &effect.report;
+    if as_json {
+        output::json(&json!({
+            "finetune": {
+                "trained_people": effect.trained_people,
+                "confirmed_per_person": effect.confirmed_per_person,
+                "trained_before": scores(&effect.trained_before),
+                "trained_after": scores(&effect.trained_after),
+                "others_before": scores(&effect.others_before),
+                "others_after": scores(&effect.others_after),
+                "epochs": r.epochs.len(),
+                "validation_base": r.base_score,
+                "validation_tuned": r.tuned_score,
+                "would_activate": r.better,
+                "training_seconds": r.elapsed.as_secs_f64(),
+            },
+            "seconds": started.elapsed().as_secs_f64(),
+        }))?;
+        return Ok(exit::OK);
+    }
+    output::lines([
+        format!(
+            "Fine-tune on {} people × {} confirmed faces ({} epochs, {:.1} s; held-out labels {:.1}% → {:.1}%, {}):",
+            effect.trained_people,
+            effect.confirmed_per_person,
+            r.epochs.len(),
+            r.elapsed.as_secs_f64(),
+            100.0 * r.base_score,
+            100.0 * r.tuned_score,
+            if r.better { "would be kept" } else { "would not be kept" }
+        ),
+        format!(
+            "  trained people, other photos: BCubed F1 {:.4} → {:.4} (precision {:.4} → {:.4})",
+            effect.trained_before.bcubed_f1,
+            effect.trained_after.bcubed_f1,
+            effect.trained_before.bcubed_precision,
+            effect.trained_after.bcubed_precision
+        ),
+        format!(
+            "  other people:                 BCubed F1 {:.4} → {:.4} (precision {:.4} → {:.4})",
+            effect.others_before.bcubed_f1,
+            effect.others_after.bcubed_f1,
+            effect.others_before.bcubed_precision,
+            effect.others_after.bcubed_precision
+        ),
+        format!("  ({:.1} s on {})", started.elapsed().as_secs_f64(), device_line(&engine)),
+    ])?;
+    Ok(exit::OK)
+}

@@ -9,7 +9,7 @@ use kindred_core::{
 };
 use serde_json::json;
 
-use crate::args::GroupingArgs;
+use crate::args::{DeviceArg, GroupingArgs};
 use crate::exit;
 use crate::output::{self, count, plural};
 
@@ -462,6 +462,116 @@ pub(crate) fn bench(sizes: &[usize], as_json: bool) -> anyhow::Result<u8> {
     }
     if as_json {
         output::json(&json!({ "people_bench": results }))?;
+    }
+    Ok(exit::OK)
+}
+
+#[allow(clippy::too_many_arguments, reason = "one per command-line option")]
+pub(crate) fn finetune(
+    library: &mut Library,
+    margin: f32,
+    epochs: usize,
+    seed: u64,
+    use_base: bool,
+    use_model: Option<&str>,
+    device: &DeviceArg,
+    as_json: bool,
+) -> anyhow::Result<u8> {
+    if use_base || use_model.is_some() {
+        let summary = library.use_adapter(use_model)?;
+        let model = use_model.unwrap_or("the base model");
+        return changed(
+            format!("Now using {model}; every face regrouped. {}", summary_line(&summary)),
+            json!({"model": use_model, "people": summary_json(&summary)}),
+            as_json,
+        );
+    }
+    let options = kindred_core::finetune::FinetuneOptions {
+        margin,
+        max_epochs: epochs,
+        seed,
+        device: kindred_core::Device::parse(&device.device).context("unknown device")?,
+        ..Default::default()
+    };
+    let cancel = crate::commands::cancel_on_ctrl_c();
+    let mut progress = |e: &kindred_core::finetune::EpochReport| {
+        if !as_json {
+            eprintln!(
+                "epoch {:>3}: loss {:.4} over {} triplets, grouping of held-out faces {:.1}%",
+                e.epoch,
+                e.loss,
+                e.triplets,
+                100.0 * e.validation
+            );
+        }
+    };
+    let report = library.finetune(&options, &mut progress, &cancel)?;
+    if as_json {
+        output::json(&json!({
+            "people": report.people, "train_faces": report.train_faces,
+            "validation_faces": report.validation_faces, "hard_negatives": report.hard_negatives,
+            "epochs": report.epochs.iter().map(|e| json!({"epoch": e.epoch, "loss": e.loss, "triplets": e.triplets, "validation": e.validation})).collect::<Vec<_>>(),
+            "base_score": report.base_score, "tuned_score": report.tuned_score, "activated": report.activated,
+            "model": report.adapter_file.as_ref().map(|p| p.display().to_string()),
+            "cancelled": report.cancelled, "seconds": report.elapsed.as_secs_f64(),
+        }))?;
+    } else {
+        let verdict = if report.activated {
+            "the adapted model is now in use and every face was regrouped with it"
+        } else if report.cancelled {
+            "cancelled; the base model stays in use"
+        } else {
+            "it did not do better, so the current model stays in use"
+        };
+        output::lines([format!(
+            "Grouping of your held-out labeled faces ({} people, {} faces): {:.0}% → {:.0}%; {verdict} ({:.1} s).",
+            report.people,
+            report.validation_faces,
+            100.0 * report.base_score,
+            100.0 * report.tuned_score,
+            report.elapsed.as_secs_f64()
+        )])?;
+    }
+    Ok(if report.cancelled { exit::CANCELLED } else { exit::OK })
+}
+
+/// Fine-tune speed on synthetic labeled faces, per device.
+pub(crate) fn bench_finetune(sizes: &[usize], on: &str, as_json: bool) -> anyhow::Result<u8> {
+    const EPOCHS: usize = 5;
+    let devices: Vec<kindred_core::Device> = match on {
+        "cpu" => vec![kindred_core::Device::Cpu],
+        "gpu" => vec![kindred_core::Device::Gpu],
+        _ => vec![kindred_core::Device::Cpu, kindred_core::Device::Gpu],
+    };
+    let mut results = Vec::new();
+    for device in devices {
+        for &faces in sizes {
+            let times = match kindred_core::finetune::benchmark(faces, EPOCHS, device) {
+                Ok(times) => times,
+                Err(e) if device == kindred_core::Device::Gpu => {
+                    if !as_json {
+                        output::lines([format!("  gpu: not measured ({e})")])?;
+                    }
+                    break;
+                }
+                Err(e) => return Err(e.into()),
+            };
+            let total: f64 = times.iter().sum();
+            let name = format!("{device:?}").to_lowercase();
+            if !as_json {
+                output::lines([format!(
+                    "{:>7} labeled faces on {name}: {:.3} s per epoch ({} epochs, {:.2} s)",
+                    count(faces as u64),
+                    total / times.len() as f64,
+                    times.len(),
+                    total
+                )])?;
+            }
+            results.push(json!({"device": name, "faces": faces, "epochs": times.len(), "seconds_per_epoch": total / times.len() as f64, "seconds": total}));
+        }
+    }
+    if as_json {
+        output::json(&json!({ "finetune_bench": results }))?;
     }
     Ok(exit::OK)
 }

@@ -194,6 +194,130 @@ pub struct ClusteringReport {
     pub clustering_seconds: f64,
 }
 
+/// The photos a labels file lists, analysed in a throwaway library.
+struct LabeledLibrary {
+    /// Keeps the library and the linked photos alive.
+    _work: tempfile::TempDir,
+    library: Library,
+    /// (path relative to the folder, identity) of every labeled row.
+    listed: Vec<(PathBuf, String)>,
+    photos_missing: Vec<PathBuf>,
+    /// Photo id of each listed path found in the library.
+    photo_ids: HashMap<PathBuf, i64>,
+    faces: u64,
+    faces_seconds: f64,
+}
+
+impl LabeledLibrary {
+    /// Scans and finds the faces of the photos `labels` lists (columns `path`, `identity`;
+    /// paths relative to `dir`) in a new library with `settings`.
+    fn build(
+        engine: &FaceEngine,
+        dir: &Path,
+        labels: &Path,
+        settings: &PeopleSettings,
+        sink: &dyn EventSink,
+        cancel: &CancelToken,
+    ) -> Result<LabeledLibrary> {
+        settings.validate()?;
+        let rows = read_csv(labels)?;
+        let mut listed: Vec<(PathBuf, String)> = Vec::new();
+        for (n, row) in rows.iter().enumerate() {
+            let (Some(path), Some(identity)) = (row.get("path"), row.get("identity")) else {
+                return Err(Error::new(
+                    ErrorKind::InvalidInput,
+                    format!("{} needs the columns path and identity (row {})", labels.display(), n + 2),
+                ));
+            };
+            if !identity.trim().is_empty() {
+                listed.push((PathBuf::from(path), identity.trim().to_string()));
+            }
+        }
+        // The photos are linked, not copied, into a folder of their own so that the library
+        // sees exactly the listed photos.
+        let work =
+            tempfile::tempdir().map_err(|e| Error::io(Path::new("temporary folder"), "cannot create", e))?;
+        let photos_dir = work.path().join("photos");
+        let mut photos_missing = Vec::new();
+        for (relative, _) in &listed {
+            let source = dir.join(relative);
+            if !source.is_file() || relative.is_absolute() {
+                photos_missing.push(relative.clone());
+                continue;
+            }
+            let link = photos_dir.join(relative);
+            if let Some(parent) = link.parent() {
+                std::fs::create_dir_all(parent).map_err(|e| Error::io(parent, "cannot create", e))?;
+            }
+            let source = std::fs::canonicalize(&source).map_err(|e| Error::io(&source, "cannot open", e))?;
+            link_or_copy(&source, &link)?;
+        }
+        std::fs::create_dir_all(&photos_dir).map_err(|e| Error::io(&photos_dir, "cannot create", e))?;
+
+        let mut library = Library::open(&work.path().join("eval.db"))?;
+        settings.save(library.catalog())?;
+        library.scan(std::slice::from_ref(&photos_dir), &ScanOptions::default(), sink, cancel)?;
+        let started = std::time::Instant::now();
+        let found = library.find_faces(engine, sink, cancel)?;
+        if found.cancelled {
+            return Err(Error::cancelled());
+        }
+        let faces_seconds = started.elapsed().as_secs_f64() - found.people.elapsed.as_secs_f64();
+        let root =
+            std::fs::canonicalize(&photos_dir).map_err(|e| Error::io(&photos_dir, "cannot open", e))?;
+        let mut photo_ids: HashMap<PathBuf, i64> = HashMap::new();
+        for photo in library.photos(&crate::PhotoFilter::default())? {
+            if let Ok(relative) = photo.path.strip_prefix(&root) {
+                photo_ids.insert(relative.to_path_buf(), photo.id);
+            }
+        }
+        Ok(LabeledLibrary {
+            _work: work,
+            library,
+            listed,
+            photos_missing,
+            photo_ids,
+            faces: found.faces,
+            faces_seconds,
+        })
+    }
+
+    /// The main (largest) face of a listed photo, if it was found and has one.
+    fn main_face(&self, relative: &Path) -> Result<Option<i64>> {
+        let Some(&photo) = self.photo_ids.get(relative) else { return Ok(None) };
+        Ok(self.library.faces_of_photo(photo)?.first().map(|f| f.id))
+    }
+
+    /// Scores the people of the main faces of the listed rows `rows` selects.
+    fn score(&self, rows: impl Fn(usize) -> bool) -> Result<(ClusteringScores, Vec<PathBuf>)> {
+        let mut identities: HashMap<&str, u32> = HashMap::new();
+        let (mut predicted, mut truth) = (Vec::new(), Vec::new());
+        let mut without_face = Vec::new();
+        // Faces alone get labels of their own, above every person id.
+        let mut next_alone = u32::MAX;
+        for (i, (relative, identity)) in self.listed.iter().enumerate() {
+            if !rows(i) || self.photos_missing.contains(relative) {
+                continue;
+            }
+            let Some(face) = self.main_face(relative)? else {
+                without_face.push(relative.clone());
+                continue;
+            };
+            let label = match self.library.catalog().assignment_of_face(face)? {
+                Some((person, _)) => person as u32,
+                None => {
+                    next_alone -= 1;
+                    next_alone
+                }
+            };
+            let next = identities.len() as u32;
+            truth.push(*identities.entry(identity.as_str()).or_insert(next));
+            predicted.push(label);
+        }
+        Ok((score_clustering(&predicted, &truth), without_face))
+    }
+}
+
 /// Runs scan, face finding and grouping on the photos `labels` lists (columns `path`,
 /// `identity`; paths relative to `dir`) in a throwaway library, and scores the person given to
 /// each photo's main face (its largest) against the labels. Bystanders are clustered like any
@@ -206,98 +330,108 @@ pub fn clustering(
     sink: &dyn EventSink,
     cancel: &CancelToken,
 ) -> Result<ClusteringReport> {
-    settings.validate()?;
-    let rows = read_csv(labels)?;
-    let mut listed: Vec<(PathBuf, String)> = Vec::new();
-    for (n, row) in rows.iter().enumerate() {
-        let (Some(path), Some(identity)) = (row.get("path"), row.get("identity")) else {
-            return Err(Error::new(
-                ErrorKind::InvalidInput,
-                format!("{} needs the columns path and identity (row {})", labels.display(), n + 2),
-            ));
-        };
-        if !identity.trim().is_empty() {
-            listed.push((PathBuf::from(path), identity.trim().to_string()));
-        }
-    }
-    // The photos are linked, not copied, into a folder of their own so that the library sees
-    // exactly the listed photos.
-    let work =
-        tempfile::tempdir().map_err(|e| Error::io(Path::new("temporary folder"), "cannot create", e))?;
-    let photos_dir = work.path().join("photos");
-    let mut photos_missing = Vec::new();
-    for (relative, _) in &listed {
-        let source = dir.join(relative);
-        if !source.is_file() || relative.is_absolute() {
-            photos_missing.push(relative.clone());
-            continue;
-        }
-        let link = photos_dir.join(relative);
-        if let Some(parent) = link.parent() {
-            std::fs::create_dir_all(parent).map_err(|e| Error::io(parent, "cannot create", e))?;
-        }
-        let source = std::fs::canonicalize(&source).map_err(|e| Error::io(&source, "cannot open", e))?;
-        link_or_copy(&source, &link)?;
-    }
-    std::fs::create_dir_all(&photos_dir).map_err(|e| Error::io(&photos_dir, "cannot create", e))?;
-
-    let mut library = Library::open(&work.path().join("eval.db"))?;
-    settings.save(library.catalog())?;
-    library.scan(std::slice::from_ref(&photos_dir), &ScanOptions::default(), sink, cancel)?;
-    let started = std::time::Instant::now();
-    let found = library.find_faces(engine, sink, cancel)?;
-    if found.cancelled {
-        return Err(Error::cancelled());
-    }
-    let faces_seconds = started.elapsed().as_secs_f64() - found.people.elapsed.as_secs_f64();
+    let mut labeled = LabeledLibrary::build(engine, dir, labels, settings, sink, cancel)?;
     // The face job grouped the faces as an incremental pass would; measure the full pass.
-    let people = library.recluster_people()?;
+    let people = labeled.library.recluster_people()?;
+    let (scores, photos_without_face) = labeled.score(|_| true)?;
+    Ok(ClusteringReport {
+        photos_listed: labeled.listed.len(),
+        photos_missing: labeled.photos_missing.clone(),
+        scored: scores_len(&labeled, &photos_without_face),
+        photos_without_face,
+        faces: labeled.faces,
+        scores,
+        settings: *settings,
+        faces_seconds: labeled.faces_seconds,
+        clustering_seconds: people.elapsed.as_secs_f64(),
+    })
+}
 
-    let root = std::fs::canonicalize(&photos_dir).map_err(|e| Error::io(&photos_dir, "cannot open", e))?;
-    let mut photo_ids: HashMap<PathBuf, i64> = HashMap::new();
-    for photo in library.photos(&crate::PhotoFilter::default())? {
-        if let Ok(relative) = photo.path.strip_prefix(&root) {
-            photo_ids.insert(relative.to_path_buf(), photo.id);
+fn scores_len(labeled: &LabeledLibrary, without_face: &[PathBuf]) -> usize {
+    labeled.listed.len() - labeled.photos_missing.len() - without_face.len()
+}
+
+/// What fine-tuning did to grouping, on people it was trained on and on the others.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FinetuneEffect {
+    pub trained_people: usize,
+    pub confirmed_per_person: usize,
+    /// Main faces of the trained people's other photos, before and after.
+    pub trained_before: ClusteringScores,
+    pub trained_after: ClusteringScores,
+    /// Main faces of every other labeled person, before and after.
+    pub others_before: ClusteringScores,
+    pub others_after: ClusteringScores,
+    pub report: crate::finetune::FinetuneReport,
+}
+
+/// The measurement of fine-tuning on labeled photos: in a throwaway library of the listed
+/// photos, `people` people (the first by identity, among those with more than `per_person`
+/// photos with a face) get `per_person` faces confirmed and named, as a user would; the faces
+/// are grouped with the base model, an adapter is trained on the confirmed faces, and the faces
+/// are grouped again with it. Both groupings keep the confirmations as constraints, so the
+/// difference is the adapter's. The adapter is measured even when the product would not have
+/// activated it (the report says whether it would).
+pub fn finetune_effect(
+    engine: &FaceEngine,
+    dir: &Path,
+    labels: &Path,
+    settings: &PeopleSettings,
+    (people, per_person): (usize, usize),
+    sink: &dyn EventSink,
+    cancel: &CancelToken,
+) -> Result<FinetuneEffect> {
+    let mut labeled = LabeledLibrary::build(engine, dir, labels, settings, sink, cancel)?;
+    // Rows of each identity that have a main face, in file order.
+    let mut rows_of: std::collections::BTreeMap<String, Vec<(usize, i64)>> =
+        std::collections::BTreeMap::new();
+    for (i, (relative, identity)) in labeled.listed.iter().enumerate() {
+        if let Some(face) = labeled.main_face(relative)? {
+            rows_of.entry(identity.clone()).or_default().push((i, face));
         }
     }
-    let mut identities: HashMap<&str, u32> = HashMap::new();
-    let (mut predicted, mut truth) = (Vec::new(), Vec::new());
-    let mut photos_without_face = Vec::new();
-    // Faces alone get labels of their own, above every person id.
-    let mut next_alone = u32::MAX;
-    for (relative, identity) in &listed {
-        let Some(&photo) = photo_ids.get(relative) else {
-            if !photos_missing.contains(relative) {
-                photos_without_face.push(relative.clone());
-            }
-            continue;
-        };
-        let faces = library.faces_of_photo(photo)?;
-        let Some(main) = faces.first() else {
-            photos_without_face.push(relative.clone());
-            continue;
-        };
-        let label = match library.catalog().assignment_of_face(main.id)? {
-            Some((person, _)) => person as u32,
-            None => {
-                next_alone -= 1;
-                next_alone
-            }
-        };
-        let next = identities.len() as u32;
-        truth.push(*identities.entry(identity.as_str()).or_insert(next));
-        predicted.push(label);
+    let trained: Vec<String> = rows_of
+        .iter()
+        .filter(|(_, rows)| rows.len() > per_person)
+        .map(|(id, _)| id.clone())
+        .take(people)
+        .collect();
+    if trained.len() < crate::finetune::MIN_PEOPLE {
+        return Err(Error::new(
+            ErrorKind::InvalidInput,
+            "too few labeled people with enough photos to fine-tune",
+        ));
     }
-    Ok(ClusteringReport {
-        photos_listed: listed.len(),
-        photos_missing,
-        photos_without_face,
-        faces: found.faces,
-        scored: predicted.len(),
-        scores: score_clustering(&predicted, &truth),
-        settings: *settings,
-        faces_seconds,
-        clustering_seconds: people.elapsed.as_secs_f64(),
+    let mut confirmed_rows = std::collections::HashSet::new();
+    for identity in &trained {
+        let chosen: Vec<(usize, i64)> = rows_of[identity].iter().copied().take(per_person).collect();
+        let faces: Vec<i64> = chosen.iter().map(|&(_, face)| face).collect();
+        let person = labeled.library.move_faces(&faces, None)?;
+        labeled.library.name_person(person, identity)?;
+        confirmed_rows.extend(chosen.iter().map(|&(row, _)| row));
+    }
+    let trained_set: std::collections::HashSet<&str> = trained.iter().map(String::as_str).collect();
+    let is_trained =
+        |labeled: &LabeledLibrary, row: usize| trained_set.contains(labeled.listed[row].1.as_str());
+    labeled.library.recluster_people()?;
+    let trained_before = labeled.score(|row| is_trained(&labeled, row) && !confirmed_rows.contains(&row))?.0;
+    let others_before = labeled.score(|row| !is_trained(&labeled, row))?.0;
+    let options = crate::finetune::FinetuneOptions {
+        device: if engine.device().kind == "gpu" { crate::Device::Gpu } else { crate::Device::Cpu },
+        activate_even_if_worse: true,
+        ..Default::default()
+    };
+    let report = labeled.library.finetune(&options, &mut |_| {}, cancel)?;
+    let trained_after = labeled.score(|row| is_trained(&labeled, row) && !confirmed_rows.contains(&row))?.0;
+    let others_after = labeled.score(|row| !is_trained(&labeled, row))?.0;
+    Ok(FinetuneEffect {
+        trained_people: trained.len(),
+        confirmed_per_person: per_person,
+        trained_before,
+        trained_after,
+        others_before,
+        others_after,
+        report,
     })
 }
 

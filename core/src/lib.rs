@@ -13,6 +13,7 @@ mod error;
 pub mod eval;
 mod events;
 pub mod faces;
+pub mod finetune;
 pub mod imaging;
 mod library;
 mod paths;

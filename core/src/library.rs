@@ -277,6 +277,43 @@ impl Library {
     pub fn set_sidecar_naming(&self, naming: crate::xmp::SidecarNaming) -> Result<()> {
         self.catalog.set_setting(SIDECAR_NAMING_KEY, naming.as_str())
     }
+    /// Adapts the embedding to this library's named people (see [`crate::finetune`]); the
+    /// adapter is activated, and every face regrouped with it, only if it validates better.
+    pub fn finetune(
+        &mut self,
+        options: &crate::finetune::FinetuneOptions,
+        progress: &mut dyn FnMut(&crate::finetune::EpochReport),
+        cancel: &CancelToken,
+    ) -> Result<crate::finetune::FinetuneReport> {
+        let settings = self.people_settings()?;
+        let report = crate::finetune::finetune(&self.catalog, &settings, options, progress, cancel)?;
+        if report.activated {
+            self.recluster_people()?;
+        }
+        Ok(report)
+    }
+
+    /// The fine-tuned model in use, if any (its file name in the models folder).
+    pub fn active_adapter(&self) -> Result<Option<String>> {
+        crate::finetune::active_name(&self.catalog)
+    }
+
+    /// Goes back to the base model (or to an earlier fine-tuned one) and regroups every face;
+    /// names and corrections are kept.
+    pub fn use_adapter(&mut self, file: Option<&str>) -> Result<PeopleSummary> {
+        if let Some(name) = file {
+            let path = crate::finetune::models_dir(self.path()).join(name);
+            if !path.is_file() {
+                return Err(Error::new(
+                    ErrorKind::NotFound,
+                    format!("there is no fine-tuned model {}", path.display()),
+                ));
+            }
+        }
+        crate::finetune::set_active(&self.catalog, file)?;
+        crate::finetune::active_adapter(&self.catalog)?;
+        self.recluster_people()
+    }
 }
 
 const SIDECAR_NAMING_KEY: &str = "xmp.sidecar_naming";

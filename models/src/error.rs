@@ -80,6 +80,10 @@ pub enum ModelError {
         known: String,
     },
 
+    /// An adapter file that is not one, or training data that cannot train.
+    #[error("{0}")]
+    Adapter(String),
+
     /// Reading a file failed.
     #[error("cannot read {path}", path = .path.display())]
     Io {

@@ -23,6 +23,7 @@
 //! # Ok::<(), kindred_models::ModelError>(())
 //! ```
 
+pub mod adapter;
 pub mod align;
 mod detector;
 mod embedder;

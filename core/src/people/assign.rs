@@ -13,7 +13,6 @@ use super::{
 use crate::catalog::{Catalog, DecisionKind, FaceForPeople, LEFT_ALONE};
 use crate::cluster::{self, ClusterParams, Constraints};
 use crate::error::Result;
-use crate::faces::MODEL_ID;
 
 /// The faces of the current model with everything the passes need to respect decisions.
 struct Snapshot {
@@ -29,7 +28,7 @@ struct Snapshot {
 
 impl Snapshot {
     fn load(catalog: &Catalog) -> Result<Snapshot> {
-        let mut faces = catalog.faces_for_people(MODEL_ID)?;
+        let mut faces = super::faces_for_grouping(catalog)?;
         let dim = faces.iter().map(|f| f.embedding.len()).max().unwrap_or(0);
         // A damaged row must not poison the pass: it is left out.
         faces.retain(|f| f.embedding.len() == dim);

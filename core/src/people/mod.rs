@@ -143,3 +143,15 @@ pub struct PeopleSummary {
     pub new_groups: u64,
     pub elapsed: Duration,
 }
+
+/// Faces of the current model as the people passes see them: embeddings mapped through the
+/// fine-tuned adapter when one is active.
+pub(crate) fn faces_for_grouping(catalog: &Catalog) -> Result<Vec<crate::catalog::FaceForPeople>> {
+    let mut faces = catalog.faces_for_people(crate::faces::MODEL_ID)?;
+    let mut rows: Vec<Vec<f32>> = faces.iter_mut().map(|f| std::mem::take(&mut f.embedding)).collect();
+    crate::finetune::adapt_embeddings(catalog, &mut rows)?;
+    for (face, row) in faces.iter_mut().zip(rows) {
+        face.embedding = row;
+    }
+    Ok(faces)
+}

@@ -13,7 +13,6 @@ use super::PeopleSettings;
 use crate::catalog::{Catalog, DecisionKind, LEFT_ALONE};
 use crate::cluster;
 use crate::error::Result;
-use crate::faces::MODEL_ID;
 
 /// What a review question is about.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -54,7 +53,7 @@ pub(crate) fn review_queue(
     settings: &PeopleSettings,
     limit: usize,
 ) -> Result<Vec<ReviewItem>> {
-    let faces = catalog.faces_for_people(MODEL_ID)?;
+    let faces = super::faces_for_grouping(catalog)?;
     let dim = faces.iter().map(|f| f.embedding.len()).max().unwrap_or(0);
     let names = catalog.person_names()?;
     let hidden: HashSet<i64> =
