@@ -111,7 +111,7 @@ impl Catalog {
         }
         let settings = self
             .conn()
-            .prepare("SELECT key, value FROM settings ORDER BY key")?
+            .prepare("SELECT key, value FROM settings WHERE key NOT LIKE 'embedder.%' ORDER BY key")?
             .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
             .collect::<rusqlite::Result<_>>()?;
         Ok(Backup { people, decisions, settings })
@@ -121,8 +121,10 @@ impl Catalog {
     /// fresh library, scanned). Refused when some decisions are about photos the library does
     /// not hold, unless `partial`. One undoable operation.
     pub(crate) fn restore(&mut self, backup: &Backup, partial: bool) -> Result<RestoreSummary> {
+        // Names read from the photos' own metadata are no reason to refuse: the backup holds them.
         let already: i64 = self.conn().query_row(
-            "SELECT (SELECT count(*) FROM face_decisions) + (SELECT count(*) FROM people WHERE name IS NOT NULL)",
+            "SELECT count(*) FROM face_decisions d JOIN operations o ON o.id = d.op_id
+             WHERE o.kind != 'import_names'",
             [],
             |r| r.get(0),
         )?;
@@ -228,7 +230,8 @@ impl Catalog {
                     )?;
                 }
             }
-            for (key, value) in &backup.settings {
+            // The fine-tuned model is a file of the backed-up library, not part of the backup.
+            for (key, value) in backup.settings.iter().filter(|(k, _)| !k.starts_with("embedder.")) {
                 tx.execute(
                     "INSERT INTO settings (key, value) VALUES (?1, ?2)
                      ON CONFLICT (key) DO UPDATE SET value = excluded.value",

@@ -90,17 +90,20 @@ pub(crate) fn models_dir(library: &Path) -> PathBuf {
 /// The active adapter of the library, if any.
 pub(crate) fn active_adapter(catalog: &Catalog) -> Result<Option<Adapter>> {
     let Some(file) = catalog.setting(ADAPTER_KEY)? else { return Ok(None) };
-    let path = models_dir(catalog.path()).join(&file);
-    let bytes = std::fs::read(&path).map_err(|e| {
+    check_adapter_file(&models_dir(catalog.path()).join(&file)).map(Some)
+}
+
+/// Reads an adapter file, with errors that say how to get out.
+pub(crate) fn check_adapter_file(path: &Path) -> Result<Adapter> {
+    let bytes = std::fs::read(path).map_err(|e| {
         Error::io(
-            &path,
-            "the fine-tuned model is missing; switch back with `kindred finetune --use-base`:",
+            path,
+            "the fine-tuned model cannot be read (switch back with `kindred finetune --use-base`):",
             e,
         )
     })?;
-    let adapter = Adapter::from_bytes(&bytes, &Runtime::cpu())
-        .map_err(|e| Error::new(ErrorKind::Model, format!("{}: {e}", path.display())))?;
-    Ok(Some(adapter))
+    Adapter::from_bytes(&bytes, &Runtime::cpu())
+        .map_err(|e| Error::new(ErrorKind::Model, format!("{}: {e}", path.display())))
 }
 
 /// Maps embeddings (rows of 128) through the active adapter, if any.

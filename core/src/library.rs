@@ -309,9 +309,10 @@ impl Library {
                     format!("there is no fine-tuned model {}", path.display()),
                 ));
             }
+            // A damaged file is refused before it becomes the library's model.
+            crate::finetune::check_adapter_file(&path)?;
         }
         crate::finetune::set_active(&self.catalog, file)?;
-        crate::finetune::active_adapter(&self.catalog)?;
         self.recluster_people()
     }
 }

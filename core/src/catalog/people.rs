@@ -366,7 +366,9 @@ pub(crate) fn delete_orphan_groups(tx: &Transaction<'_>) -> Result<usize> {
             "DELETE FROM people AS p WHERE p.merged_into IS NULL AND NOT {KEPT_PERSON}
                AND NOT EXISTS (SELECT 1 FROM faces f WHERE f.person_id = p.id)
                AND NOT EXISTS (SELECT 1 FROM people q WHERE q.merged_into = p.id)
-               AND NOT EXISTS (SELECT 1 FROM undo_people u WHERE u.person_id = p.id)"
+               AND NOT EXISTS (SELECT 1 FROM undo_people u WHERE u.person_id = p.id)
+               AND NOT EXISTS (SELECT 1 FROM undo_decisions u WHERE u.person_id = p.id)
+               AND NOT EXISTS (SELECT 1 FROM undo_faces u WHERE u.person_id = p.id)"
         ),
         [],
     )?)
@@ -658,6 +660,15 @@ pub(crate) fn undo_operation(tx: &Transaction<'_>, op: i64) -> Result<()> {
     for photo in photos {
         reattach_decisions(tx, photo)?;
     }
+    // A face may have been replaced (and its decision re-attached) since the operation: a face
+    // left confirmed with no "is" decision behind it is confirmed by nobody.
+    tx.execute(
+        "UPDATE faces SET person_id = NULL, assigned_by = NULL WHERE assigned_by = 'user'
+           AND NOT EXISTS (SELECT 1 FROM face_decisions d WHERE d.face_id = faces.id AND d.kind = 'is')",
+        [],
+    )?;
+    // Names read from photo metadata that the user took back are not read into faces again.
+    tx.execute("UPDATE photo_regions SET state = 'conflict' WHERE applied_op = ?1", [op])?;
     tx.execute("UPDATE operations SET undone_at = ?1 WHERE id = ?2", params![crate::time::now_utc(), op])?;
     Ok(())
 }

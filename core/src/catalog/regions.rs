@@ -89,8 +89,13 @@ impl Catalog {
     }
 }
 
-pub(crate) fn set_region_state(tx: &Transaction<'_>, region: i64, state: &str) -> Result<()> {
-    tx.prepare_cached("UPDATE photo_regions SET state = ?1 WHERE id = ?2")?
-        .execute(params![state, region])?;
+pub(crate) fn set_region_state(
+    tx: &Transaction<'_>,
+    region: i64,
+    state: &str,
+    op: Option<i64>,
+) -> Result<()> {
+    tx.prepare_cached("UPDATE photo_regions SET state = ?1, applied_op = ?2 WHERE id = ?3")?
+        .execute(params![state, op, region])?;
     Ok(())
 }

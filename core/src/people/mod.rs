@@ -38,6 +38,7 @@ use crate::error::{Error, ErrorKind, Result};
 pub use review::{ReviewItem, ReviewSubject};
 
 pub(crate) use assign::{assign_new_faces, recluster};
+pub use ops::validate_name;
 pub(crate) use ops::{
     answer_review, apply_names_from_files, hide, mark_not_a_face, merge, move_faces, name_person,
     remove_face, set_cover, undo,
@@ -148,6 +149,8 @@ pub struct PeopleSummary {
 /// fine-tuned adapter when one is active.
 pub(crate) fn faces_for_grouping(catalog: &Catalog) -> Result<Vec<crate::catalog::FaceForPeople>> {
     let mut faces = catalog.faces_for_people(crate::faces::MODEL_ID)?;
+    // A damaged row must not poison the pass: it is left out.
+    faces.retain(|f| f.embedding.len() == kindred_models::EMBEDDING_DIM);
     let mut rows: Vec<Vec<f32>> = faces.iter_mut().map(|f| std::mem::take(&mut f.embedding)).collect();
     crate::finetune::adapt_embeddings(catalog, &mut rows)?;
     for (face, row) in faces.iter_mut().zip(rows) {

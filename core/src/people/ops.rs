@@ -98,7 +98,9 @@ fn operation<T>(
 
 /// Names (or renames) a person. Two living people never share a name: the user is pointed to
 /// merge instead.
-pub(crate) fn name_person(catalog: &mut Catalog, person: i64, name: &str) -> Result<i64> {
+/// Checks a name a user typed (or a file carried): not empty, not absurdly long, no control
+/// characters.
+pub fn validate_name(name: &str) -> Result<()> {
     let name = name.trim();
     if name.is_empty() {
         return Err(invalid("a name cannot be empty"));
@@ -108,6 +110,12 @@ pub(crate) fn name_person(catalog: &mut Catalog, person: i64, name: &str) -> Res
             "a name has at most {MAX_NAME_CHARS} characters and no control characters"
         )));
     }
+    Ok(())
+}
+
+pub(crate) fn name_person(catalog: &mut Catalog, person: i64, name: &str) -> Result<i64> {
+    validate_name(name)?;
+    let name = name.trim();
     let description = format!("name person {person} {name:?}");
     operation(catalog, "name", &description, |journal| {
         let person = live_person(journal, person)?;
@@ -408,7 +416,10 @@ pub(crate) fn apply_names_from_files(catalog: &mut Catalog) -> Result<u64> {
         for region in &pending {
             let (width, height, orientation): (Option<f32>, Option<f32>, u8) =
                 photo_stmt.query_row([region.photo_id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
-            let (Some(width), Some(height)) = (width, height) else { continue };
+            let (Some(width), Some(height)) = (width, height) else {
+                plan.push((region.id, Err("no_face")));
+                continue;
+            };
             let (width, height) = if orientation >= 5 { (height, width) } else { (width, height) };
             let b = region.bounds;
             let target = [b[0] * width, b[1] * height, b[2] * width, b[3] * height];
@@ -439,16 +450,20 @@ pub(crate) fn apply_names_from_files(catalog: &mut Catalog) -> Result<u64> {
             None
         };
         for (region, outcome) in plan {
-            let state = match (outcome, &journal) {
-                (Err(state), _) => state,
+            let (state, op) = match (outcome, &journal) {
+                (Err(state), _) => (state, None),
                 (Ok((face, name)), Some(journal)) => {
                     let state = apply_name(journal, face, &name)?;
                     confirmed += u64::from(state == "confirmed");
-                    if state == "conflict" { "conflict" } else { "applied" }
+                    match state {
+                        "confirmed" => ("applied", Some(journal.op_id)),
+                        "already" => ("applied", None),
+                        _ => ("conflict", None),
+                    }
                 }
-                (Ok(_), None) => "pending",
+                (Ok(_), None) => ("pending", None),
             };
-            set_region_state(&tx, region, state)?;
+            set_region_state(&tx, region, state, op)?;
         }
     }
     tx.commit()?;
@@ -458,6 +473,9 @@ pub(crate) fn apply_names_from_files(catalog: &mut Catalog) -> Result<u64> {
 /// Confirms `face` as the person named `name` unless the user said otherwise; returns
 /// "confirmed", "already" or "conflict".
 fn apply_name(journal: &Journal<'_, '_>, face: i64, name: &str) -> Result<&'static str> {
+    if validate_name(name).is_err() {
+        return Ok("conflict");
+    }
     let existing: Option<i64> = journal
         .tx
         .query_row(
@@ -481,14 +499,11 @@ fn apply_name(journal: &Journal<'_, '_>, face: i64, name: &str) -> Result<&'stat
             },
         );
     }
-    let (photo, current, _) = face_photo(journal, face)?;
+    let (photo, _, _) = face_photo(journal, face)?;
     let person = match existing {
         Some(person) => {
             if decisions.iter().any(|d| d.kind == DecisionKind::IsNot && d.person_id == Some(person)) {
                 return Ok("conflict");
-            }
-            if current == Some(person) {
-                return Ok("already");
             }
             let confirmed_here: bool = journal
                 .tx

@@ -525,3 +525,23 @@ fn decisions_follow_a_face_found_again_and_wait_when_it_is_not() {
     tx.commit().unwrap();
     assert_eq!(library.catalog().assignment_of_face(ids[0]).unwrap().map(|a| a.0), Some(person));
 }
+
+#[test]
+fn undo_never_gets_stuck_on_a_group_a_pass_removed() {
+    let (_dir, mut library, _people, _faces) = grouped_library(8, 80, 11);
+    let group = groups(&library)[0].id;
+    let face = library.faces_of_person(group).unwrap()[0].0;
+    library.move_faces(&[face], Some(group)).unwrap();
+    for other in library.faces_of_person(group).unwrap() {
+        if other.0 != face {
+            library.remove_face(other.0).unwrap();
+        }
+    }
+    library.mark_not_a_face(face).unwrap();
+    library.recluster_people().unwrap();
+    library.recluster_people().unwrap();
+    // Every operation can still be undone, newest first, down to the start.
+    while library.undo().unwrap().is_some() {}
+    check_invariants(&library, &HashMap::new());
+    assert!(library.catalog().decisions().unwrap().is_empty(), "all decisions undone");
+}

@@ -40,6 +40,7 @@ struct PhotoNames {
     height: u32,
     orientation: u8,
     people: Vec<Region>,
+    /// Faces whose regions Kindred rewrites (see `sidecar_xml`).
     faces: Vec<[f32; 4]>,
 }
 
@@ -57,7 +58,8 @@ pub(crate) fn write_sidecars(
         let mut stmt = catalog.conn().prepare(
             "SELECT p.id, p.path, p.width, p.height, p.orientation, f.x, f.y, f.w, f.h, q.name,
                     f.person_id IS NOT NULL AND q.name IS NOT NULL AND q.hidden = 0
-                        AND (f.assigned_by = 'user' OR ?1)
+                        AND (f.assigned_by = 'user' OR ?1),
+                    EXISTS (SELECT 1 FROM face_decisions d WHERE d.face_id = f.id)
              FROM faces f JOIN photos p ON p.id = f.photo_id LEFT JOIN people q ON q.id = f.person_id
              WHERE p.status = 'ok' AND p.width IS NOT NULL AND p.height IS NOT NULL
                AND f.photo_id IN (SELECT f2.photo_id FROM faces f2 JOIN people q2 ON q2.id = f2.person_id
@@ -83,8 +85,13 @@ pub(crate) fn write_sidecars(
             let (shown_w, shown_h) = if orientation >= 5 { (height, width) } else { (width, height) };
             let (x, y, w, h): (f32, f32, f32, f32) = (r.get(5)?, r.get(6)?, r.get(7)?, r.get(8)?);
             let bounds = [x / shown_w as f32, y / shown_h as f32, w / shown_w as f32, h / shown_h as f32];
-            entry.faces.push(bounds);
-            if r.get::<_, bool>(10)? {
+            let written = r.get::<_, bool>(10)?;
+            // Kindred speaks for a face it writes a name for, or one the user decided about;
+            // regions other programs put on any other face stay as they are.
+            if written || r.get::<_, bool>(11)? {
+                entry.faces.push(bounds);
+            }
+            if written {
                 let name: String = r.get(9)?;
                 entry.people.push(Region {
                     name,
@@ -134,14 +141,33 @@ fn write_one(photo: &PhotoNames, target: &std::path::Path) -> std::result::Resul
     if existing.as_deref() == Some(xml.as_str()) {
         return Ok(false);
     }
+    // A sidecar that is a link is written where it points, so the link stays.
+    let target = std::fs::canonicalize(target).unwrap_or_else(|_| target.to_path_buf());
     let folder = target.parent().ok_or("the photo has no folder")?;
+    let permissions = std::fs::metadata(&target).map(|m| m.permissions()).ok();
     let write = || -> std::io::Result<()> {
         let mut file = tempfile::NamedTempFile::new_in(folder)?;
         file.write_all(xml.as_bytes())?;
         file.as_file().sync_all()?;
-        file.persist(target).map_err(|e| e.error)?;
+        // The new file gets the old one's permissions, or those of an ordinary new file.
+        match &permissions {
+            Some(permissions) => file.as_file().set_permissions(permissions.clone())?,
+            None => set_ordinary_permissions(file.as_file())?,
+        }
+        file.persist(&target).map_err(|e| e.error)?;
         Ok(())
     };
     write().map_err(|e| format!("cannot write it: {e}"))?;
     Ok(true)
+}
+
+#[cfg(unix)]
+fn set_ordinary_permissions(file: &std::fs::File) -> std::io::Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    file.set_permissions(std::fs::Permissions::from_mode(0o644))
+}
+
+#[cfg(not(unix))]
+fn set_ordinary_permissions(_file: &std::fs::File) -> std::io::Result<()> {
+    Ok(())
 }

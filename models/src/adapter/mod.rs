@@ -313,7 +313,8 @@ pub fn train(
     let mut reports: Vec<EpochReport> = Vec::new();
     let mut best: Option<(f32, Vec<f32>)> = None;
     let mut since_best = 0;
-    for epoch in 1..=config.max_epochs {
+    // At least one epoch, so that there is always a best adapter to return.
+    for epoch in 1..=config.max_epochs.max(1) {
         let (mut loss_sum, mut triplet_count) = (0f32, 0usize);
         for batch in epoch_batches(train, config, &mut rng) {
             let data: Vec<f32> = batch

@@ -4,7 +4,8 @@
 --   'pending'   not matched to a face yet (the faces are not found yet)
 --   'applied'   the face it covers is confirmed as the named person (or already was)
 --   'no_face'   no face found there; looked at again when the photo's faces are found again
---   'conflict'  the face or the person says otherwise already; the user's word stands
+--   'conflict'  the face or the person says otherwise already, or the user undid the import:
+--               the user's word stands
 CREATE TABLE photo_regions (
     id       INTEGER PRIMARY KEY,
     photo_id INTEGER NOT NULL REFERENCES photos(id),
@@ -14,7 +15,8 @@ CREATE TABLE photo_regions (
     y        REAL NOT NULL,
     w        REAL NOT NULL,
     h        REAL NOT NULL,
-    state    TEXT NOT NULL DEFAULT 'pending' CHECK (state IN ('pending', 'applied', 'no_face', 'conflict'))
+    state    TEXT NOT NULL DEFAULT 'pending' CHECK (state IN ('pending', 'applied', 'no_face', 'conflict')),
+    applied_op INTEGER                            -- the operation that confirmed its face
 );
 CREATE INDEX photo_regions_photo ON photo_regions(photo_id);
 CREATE INDEX photo_regions_state ON photo_regions(state);
