@@ -295,15 +295,7 @@ impl Catalog {
             sql.push_str(" AND p.root_id = ?");
             args.push(id.into());
         }
-        if let Some(from) = &filter.from {
-            sql.push_str(" AND p.taken_at >= ?");
-            args.push(from.clone().into());
-        }
-        if let Some(to) = &filter.to {
-            // Inclusive: every time of day on `to` sorts before the next day.
-            sql.push_str(" AND p.taken_at < ?");
-            args.push(format!("{to}T99").into());
-        }
+        date_range(&mut sql, &mut args, filter.from.as_deref(), filter.to.as_deref());
         if filter.has_issues {
             sql.push_str(" AND EXISTS (SELECT 1 FROM file_issues i WHERE i.photo_id = p.id)");
         }
@@ -338,14 +330,7 @@ impl Catalog {
                            GROUP BY photo_id HAVING count(DISTINCT person_id) >= {needed})"
         );
         let mut args: Vec<rusqlite::types::Value> = people.iter().map(|&id| id.into()).collect();
-        if let Some(from) = &search.from {
-            sql.push_str(" AND p.taken_at >= ?");
-            args.push(from.clone().into());
-        }
-        if let Some(to) = &search.to {
-            sql.push_str(" AND p.taken_at < ?");
-            args.push(format!("{to}T99").into());
-        }
+        date_range(&mut sql, &mut args, search.from.as_deref(), search.to.as_deref());
         let mut order = String::from(" ORDER BY p.taken_at IS NULL, p.taken_at DESC, p.path");
         if let Some(limit) = search.limit {
             order.push_str(&format!(" LIMIT {limit}"));
@@ -419,5 +404,23 @@ impl Catalog {
             )?,
             with_gps: count("SELECT count(*) FROM photos WHERE gps_lat IS NOT NULL AND status != 'missing'")?,
         })
+    }
+}
+
+/// Adds "taken between `from` and `to`, inclusive" (dates `YYYY-MM-DD`) to a photo query.
+fn date_range(
+    sql: &mut String,
+    args: &mut Vec<rusqlite::types::Value>,
+    from: Option<&str>,
+    to: Option<&str>,
+) {
+    if let Some(from) = from {
+        sql.push_str(" AND p.taken_at >= ?");
+        args.push(from.to_string().into());
+    }
+    if let Some(to) = to {
+        // Inclusive: every time of day on `to` sorts before the next day.
+        sql.push_str(" AND p.taken_at < ?");
+        args.push(format!("{to}T99").into());
     }
 }

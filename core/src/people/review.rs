@@ -118,23 +118,19 @@ pub(crate) fn review_queue(
             (Some(person), _) if !names.contains_key(&person) && !hidden.contains(&person) => {
                 groups.entry(person).or_default().push(i)
             }
-            // A face placed with a named person automatically: is it really them?
-            (Some(person), Some("match" | "cluster")) if !hidden.contains(&person) => {
-                if let Some((_, centre)) = named.iter().find(|(p, _)| *p == person) {
-                    let similarity = cluster::dot(&face.embedding, centre);
-                    items.push(item(
-                        ReviewSubject::Face(face.id),
-                        person,
-                        similarity,
-                        1,
-                        face.id,
-                        boundary,
-                        &names,
-                    ));
-                }
-            }
-            (None, Some(LEFT_ALONE)) => {
-                if let Some((person, similarity)) = best_person(&face.embedding, &[i], None) {
+            // A face placed with a named person automatically (is it really them?), or a lone
+            // face near one.
+            (person @ Some(_), Some("match" | "cluster")) | (person @ None, Some(LEFT_ALONE))
+                if person.is_none_or(|p| !hidden.contains(&p)) =>
+            {
+                let question = match person {
+                    Some(person) => named
+                        .iter()
+                        .find(|(p, _)| *p == person)
+                        .map(|(_, centre)| (person, cluster::dot(&face.embedding, centre))),
+                    None => best_person(&face.embedding, &[i], None),
+                };
+                if let Some((person, similarity)) = question {
                     items.push(item(
                         ReviewSubject::Face(face.id),
                         person,

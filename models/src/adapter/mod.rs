@@ -331,16 +331,7 @@ pub fn train(
             if triplets.is_empty() {
                 continue;
             }
-            let index = |pick: fn(&(usize, usize, usize)) -> usize| {
-                let idx: Vec<i64> = triplets.iter().map(|t| pick(t) as i64).collect();
-                Tensor::<1, Int>::from_data(TensorData::new(idx, [triplets.len()]), &autodiff)
-            };
-            let anchors = y.clone().select(0, index(|t| t.0));
-            let positives = y.clone().select(0, index(|t| t.1));
-            let negatives = y.select(0, index(|t| t.2));
-            let d_ap = (anchors.clone() - positives).powf_scalar(2.0).sum_dim(1);
-            let d_an = (anchors - negatives).powf_scalar(2.0).sum_dim(1);
-            let triplet_loss = (d_ap - d_an + config.margin).clamp_min(0.0).mean();
+            let triplet_loss = triplet_loss(y, &triplets, config.margin, &autodiff);
             // The penalty keeps the adapter near the identity: few labels must not move
             // everyone else's faces far.
             let penalty = model.linear.weight.val().powf_scalar(2.0).sum() * config.weight_decay;
@@ -376,6 +367,20 @@ pub fn train(
     Ok((Adapter { net: AdapterNet::from_weight(weight, &rt.device), device: rt.device.clone() }, reports))
 }
 
+/// Mean of `max(0, ‖a−p‖² − ‖a−n‖² + margin)` over `triplets` (indices into the rows of `y`).
+fn triplet_loss(y: Tensor<2>, triplets: &[(usize, usize, usize)], margin: f32, device: &Device) -> Tensor<1> {
+    let index = |pick: fn(&(usize, usize, usize)) -> usize| {
+        let idx: Vec<i64> = triplets.iter().map(|t| pick(t) as i64).collect();
+        Tensor::<1, Int>::from_data(TensorData::new(idx, [triplets.len()]), device)
+    };
+    let anchors = y.clone().select(0, index(|t| t.0));
+    let positives = y.clone().select(0, index(|t| t.1));
+    let negatives = y.select(0, index(|t| t.2));
+    let d_ap = (anchors.clone() - positives).powf_scalar(2.0).sum_dim(1);
+    let d_an = (anchors - negatives).powf_scalar(2.0).sum_dim(1);
+    (d_ap - d_an + margin).clamp_min(0.0).mean()
+}
+
 fn squared_distances(values: &[f32], n: usize) -> Vec<f32> {
     let mut out = vec![0f32; n * n];
     for a in 0..n {
@@ -400,16 +405,7 @@ pub(crate) fn gradient_norm(rt: &Runtime, data: &LabeledEmbeddings, margin: f32)
     let y = model.forward(x);
     let values = y.clone().into_data().try_into_vec::<f32>().unwrap();
     let triplets = select_triplets(&squared_distances(&values, n), &data.labels, margin);
-    let index = |pick: fn(&(usize, usize, usize)) -> usize| {
-        let idx: Vec<i64> = triplets.iter().map(|t| pick(t) as i64).collect();
-        Tensor::<1, Int>::from_data(TensorData::new(idx, [triplets.len()]), &autodiff)
-    };
-    let a = y.clone().select(0, index(|t| t.0));
-    let p = y.clone().select(0, index(|t| t.1));
-    let neg = y.select(0, index(|t| t.2));
-    let loss = ((a.clone() - p).powf_scalar(2.0).sum_dim(1) - (a - neg).powf_scalar(2.0).sum_dim(1) + margin)
-        .clamp_min(0.0)
-        .mean();
+    let loss = triplet_loss(y, &triplets, margin, &autodiff);
     let grads = loss.backward();
     model.linear.weight.grad(&grads).map_or(0.0, |g| g.powf_scalar(2.0).sum().sqrt().into_scalar::<f32>())
 }
