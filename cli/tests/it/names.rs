@@ -4,15 +4,7 @@ use std::process::Command;
 
 use serde_json::Value;
 
-use crate::util::{kindred, run, sample_photos};
-
-fn ok(library: &Path, args: &[&str]) -> Value {
-    let mut all = vec!["--json"];
-    all.extend_from_slice(args);
-    let run = kindred(library, &all);
-    assert_eq!(run.code, 0, "kindred {args:?}: {}{}", run.stdout, run.stderr);
-    run.json()
-}
+use crate::util::{kindred, ok, run, sample_photos};
 
 /// A private copy of the sample photos (sidecars are written beside them).
 fn photo_copy(dir: &Path) -> PathBuf {

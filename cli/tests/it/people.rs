@@ -1,16 +1,6 @@
 use std::path::Path;
 
-use serde_json::Value;
-
-use crate::util::{kindred, sample_photos};
-
-fn ok(library: &Path, args: &[&str]) -> Value {
-    let mut all = vec!["--json"];
-    all.extend_from_slice(args);
-    let run = kindred(library, &all);
-    assert_eq!(run.code, 0, "kindred {args:?}: {}{}", run.stdout, run.stderr);
-    run.json()
-}
+use crate::util::{kindred, ok, sample_photos};
 
 /// The person a photo's largest face is with.
 fn person_in(library: &Path, photo_suffix: &str) -> Option<i64> {

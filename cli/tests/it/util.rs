@@ -35,3 +35,12 @@ pub(crate) fn run(mut command: Command) -> Run {
         stderr: String::from_utf8_lossy(&stderr).into_owned(),
     }
 }
+
+/// Runs `kindred --json ARGS` on `library`, expects success, and returns its JSON.
+pub(crate) fn ok(library: &Path, args: &[&str]) -> serde_json::Value {
+    let mut all = vec!["--json"];
+    all.extend_from_slice(args);
+    let run = kindred(library, &all);
+    assert_eq!(run.code, 0, "kindred {args:?}: {}{}", run.stdout, run.stderr);
+    run.json()
+}
