@@ -221,7 +221,7 @@ pub(crate) enum Command {
         #[arg(long, value_name = "N")]
         limit: Option<u64>,
     },
-    /// Measure the face pipeline (--photos), or grouping people at library scale (--people)
+    /// Measure the face pipeline (--photos), grouping people at library scale (--people), or fine-tuning (--finetune)
     Bench {
         /// Photos to measure on (a folder, searched recursively)
         #[arg(long, value_name = "DIR", required_unless_present_any = ["people", "finetune"])]
