@@ -118,9 +118,9 @@ fn analyze_all(
     let total = todo.len() as u64;
     let mut summary = FacesSummary { to_analyze: total, ..FacesSummary::default() };
     sink.event(Event::FacesPlanned { photos: total });
-    // Decoding is single-threaded per photo, so a few photos are decoded side by side; the
-    // networks then use every core themselves.
-    let chunk_size = (2 * rayon::current_num_threads()).max(4);
+    // Decoding, the detector's many small steps and alignment use one core per photo, so the
+    // photos of a chunk go through them side by side; the networks' big layers use every core.
+    let chunk_size = chunk_size();
     let mut done = 0u64;
     for chunk in todo.chunks(chunk_size) {
         if cancel.is_cancelled() {
@@ -178,10 +178,12 @@ fn analyze_all(
     Ok(summary)
 }
 
-/// Decodes the photos side by side, then analyses them (see `analyze_chunk`).
+/// Decodes, detects and aligns the photos side by side (see `find_faces`), then embeds the
+/// crops of the whole chunk in one batch.
 fn analyze_photos(engine: &FaceEngine, photos: Vec<PhotoToAnalyze>) -> Vec<Outcome> {
-    let decoded: Vec<std::result::Result<Decoded, Outcome>> = photos.into_par_iter().map(decode).collect();
-    analyze_chunk(engine, decoded)
+    let found: Vec<std::result::Result<(Analyzed, Vec<RgbImage>), Outcome>> =
+        photos.into_par_iter().map(|photo| decode(photo).map(|d| find_faces(engine, d))).collect();
+    embed_chunk(engine, found)
 }
 
 /// The face job's own pipeline on files outside any library (for `compare` and `bench`):
@@ -191,7 +193,7 @@ pub(crate) fn analyze_files(
     engine: &FaceEngine,
     files: &[std::path::PathBuf],
 ) -> Vec<std::result::Result<Vec<FoundFace>, String>> {
-    let chunk_size = (2 * rayon::current_num_threads()).max(4);
+    let chunk_size = chunk_size();
     let mut results = Vec::with_capacity(files.len());
     for chunk in files.chunks(chunk_size) {
         let photos: Vec<PhotoToAnalyze> = chunk
@@ -209,34 +211,42 @@ pub(crate) fn analyze_files(
     results
 }
 
-/// Detects and aligns photo by photo (dropping each decoded photo as soon as its crops are
-/// cut), then embeds the crops of the whole chunk in one batch.
-fn analyze_chunk(engine: &FaceEngine, decoded: Vec<std::result::Result<Decoded, Outcome>>) -> Vec<Outcome> {
-    let mut pending = Vec::new();
+/// Finds the faces of one decoded photo and cuts their aligned crops and thumbnails; the
+/// decoded photo is dropped as soon as they are cut.
+fn find_faces(engine: &FaceEngine, decoded: Decoded) -> (Analyzed, Vec<RgbImage>) {
+    let Decoded { photo, content_hash, image } = decoded;
+    let detections = engine.detect(&image);
+    let mut faces = Vec::with_capacity(detections.len());
+    let mut thumbnails = Vec::with_capacity(detections.len());
+    let mut crops = Vec::with_capacity(detections.len());
+    for d in detections {
+        crops.push(align::align_face(&image, &d.landmarks));
+        thumbnails.push(thumbs::render(&image, d.x, d.y, d.w, d.h));
+        faces.push(FoundFace {
+            x: d.x,
+            y: d.y,
+            w: d.w,
+            h: d.h,
+            score: d.score,
+            landmarks: d.landmarks,
+            embedding: Vec::new(),
+        });
+    }
+    (Analyzed { photo, content_hash, faces, thumbnails }, crops)
+}
+
+/// Embeds the crops of a chunk's photos in one batch and attaches each embedding to its face.
+fn embed_chunk(
+    engine: &FaceEngine,
+    found: Vec<std::result::Result<(Analyzed, Vec<RgbImage>), Outcome>>,
+) -> Vec<Outcome> {
+    let mut pending = Vec::with_capacity(found.len());
     let mut crops = Vec::new();
-    for item in decoded {
-        match item {
-            Err(failed) => pending.push(Err(failed)),
-            Ok(Decoded { photo, content_hash, image }) => {
-                let detections = engine.detect(&image);
-                let mut faces = Vec::with_capacity(detections.len());
-                let mut thumbnails = Vec::with_capacity(detections.len());
-                for d in detections {
-                    crops.push(align::align_face(&image, &d.landmarks));
-                    thumbnails.push(thumbs::render(&image, d.x, d.y, d.w, d.h));
-                    faces.push(FoundFace {
-                        x: d.x,
-                        y: d.y,
-                        w: d.w,
-                        h: d.h,
-                        score: d.score,
-                        landmarks: d.landmarks,
-                        embedding: Vec::new(),
-                    });
-                }
-                pending.push(Ok(Analyzed { photo, content_hash, faces, thumbnails }));
-            }
-        }
+    for item in found {
+        pending.push(item.map(|(analyzed, photo_crops)| {
+            crops.extend(photo_crops);
+            analyzed
+        }));
     }
     let mut embeddings = engine.embed_crops(&crops).into_iter();
     pending
@@ -251,4 +261,11 @@ fn analyze_chunk(engine: &FaceEngine, decoded: Vec<std::result::Result<Decoded, 
             }
         })
         .collect()
+}
+
+/// Photos per chunk: each chunk's photos are decoded, searched and aligned side by side, and
+/// their faces embedded in one batch (the larger the batch, the cheaper each face's share of
+/// the embedder's final layer). Measured on 2 cores: 8 photos per chunk ran 8 % faster than 4.
+fn chunk_size() -> usize {
+    (4 * rayon::current_num_threads()).max(8)
 }

@@ -294,3 +294,132 @@ pub(crate) fn max_pool2_host(x: Tensor<4>) -> Tensor<4> {
     }
     Tensor::from_data(TensorData::new(out, [n, c, h2, w2]), &device)
 }
+
+#[cfg(test)]
+mod profile {
+    use std::time::Instant;
+
+    use burn::tensor::{Device, Tensor, TensorData};
+
+    use super::*;
+    use crate::onnx::Constants;
+
+    type Layer<'a> = &'a dyn Fn(Tensor<4>) -> Tensor<4>;
+    type Timed<'a> = dyn FnMut(&str, Tensor<4>, Layer<'_>) -> Tensor<4> + 'a;
+
+    /// Per-layer times of YuNet on flex, for a 512×384 input (a CelebA photo).
+    /// `cargo test --workspace --lib -- --ignored --nocapture yunet_layers`
+    #[test]
+    #[ignore = "timing, run by hand"]
+    fn yunet_layers() {
+        let device = Device::flex();
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("weights/face_detection_yunet_2023mar_int8bq.onnx");
+        let bytes = std::fs::read(path).unwrap();
+        let mut c = Constants::from_onnx(&bytes).unwrap();
+        let net = YuNet::load(&mut c, &device).unwrap().valid();
+        let (h, w) = (384usize, 512usize);
+        let n = 1;
+        let reps = 20;
+        let mut acc: Vec<(String, f64)> = Vec::new();
+        let data: Vec<f32> = (0..n * 3 * h / 2 * w / 2).map(|i| ((i * 7919) % 255) as f32).collect();
+        for r in 0..reps + 1 {
+            let mut k = 0;
+            let mut rec = |name: &str, ms: f64| {
+                if acc.len() <= k {
+                    acc.push((name.to_string(), f64::INFINITY));
+                }
+                if r > 0 {
+                    acc[k].1 = acc[k].1.min(ms);
+                }
+                k += 1;
+            };
+            let mut timed = |name: &str, x: Tensor<4>, f: &dyn Fn(Tensor<4>) -> Tensor<4>| {
+                let t = Instant::now();
+                let y = f(x);
+                rec(name, t.elapsed().as_secs_f64() * 1e3);
+                y
+            };
+            let phases: [Tensor<4>; 4] = std::array::from_fn(|_| {
+                Tensor::from_data(TensorData::new(data.clone(), [n, 3, h / 2, w / 2]), &device)
+            });
+            // The stem is timed on its own below.
+            let mut x = net.stem.forward(phases);
+            let dp = |i: usize, x: Tensor<4>, timed: &mut Timed<'_>, b: &Dp| {
+                let [_, ci, hh, ww] = x.dims();
+                let x =
+                    timed(&format!("dp{i} pw {ci}->{} {hh}x{ww}", b.pointwise.weight.dims()[0]), x, &|x| {
+                        b.pointwise.forward(x)
+                    });
+                let x = timed("   dw", x, &|x| b.depthwise.forward(x));
+                timed("   relu", x, &|x| relu(x))
+            };
+            let b = &net.backbone;
+            x = dp(0, x, &mut timed, &b[0]);
+            x = timed("maxpool", x, &|x| net.max_pool(x));
+            x = dp(1, x, &mut timed, &b[1]);
+            x = dp(2, x, &mut timed, &b[2]);
+            x = dp(3, x, &mut timed, &b[3]);
+            x = dp(4, x, &mut timed, &b[4]);
+            x = timed("maxpool", x, &|x| net.max_pool(x));
+            x = dp(5, x, &mut timed, &b[5]);
+            let c3 = dp(6, x, &mut timed, &b[6]);
+            let x = timed("maxpool", c3.clone(), &|x| net.max_pool(x));
+            let x = dp(7, x, &mut timed, &b[7]);
+            let c4 = dp(8, x, &mut timed, &b[8]);
+            let x = timed("maxpool", c4.clone(), &|x| net.max_pool(x));
+            let x = dp(9, x, &mut timed, &b[9]);
+            let c5 = dp(10, x, &mut timed, &b[10]);
+            let p5 = dp(13, c5, &mut timed, &net.lateral[2]);
+            let u = timed("upsample", p5.clone(), &|x| upsample2(x));
+            let s = timed("add", u, &|u| c4.clone() + u);
+            let p4 = dp(12, s, &mut timed, &net.lateral[1]);
+            let u = timed("upsample", p4.clone(), &|x| upsample2(x));
+            let s = timed("add", u, &|u| c3.clone() + u);
+            let p3 = dp(11, s, &mut timed, &net.lateral[0]);
+            for (i, p) in [p3, p4, p5].into_iter().enumerate() {
+                let hd = &net.heads[i];
+                let y = timed(&format!("head{i} pw"), p, &|x| hd.pointwise.forward(x));
+                let y = timed("   dw", y, &|x| hd.depthwise.forward(x));
+                drop(y.into_data());
+            }
+        }
+        // stem separately
+        let phases = || -> [Tensor<4>; 4] {
+            std::array::from_fn(|_| {
+                Tensor::from_data(TensorData::new(data.clone(), [n, 3, h / 2, w / 2]), &device)
+            })
+        };
+        let mut stem = f64::INFINITY;
+        let mut whole = f64::INFINITY;
+        for _ in 0..reps {
+            let p = phases();
+            let t = Instant::now();
+            drop(net.stem.forward(p).into_data());
+            stem = stem.min(t.elapsed().as_secs_f64() * 1e3);
+            let p = phases();
+            let t = Instant::now();
+            drop(net.forward(p).into_data());
+            whole = whole.min(t.elapsed().as_secs_f64() * 1e3);
+        }
+        let total: f64 = acc.iter().map(|a| a.1).sum::<f64>();
+        println!(
+            "\nYuNet {w}x{h} batch {n} (min of reps): whole forward {whole:.2} ms; stem {stem:.2} ms; layers below sum to {total:.2} ms"
+        );
+        let (mut pw, mut dw, mut relu_, mut pool) = (0.0, 0.0, 0.0, 0.0);
+        for (name, v) in &acc {
+            let ms = *v;
+            if name.contains("pw") {
+                pw += ms
+            } else if name.contains("dw") {
+                dw += ms
+            } else if name.contains("relu") {
+                relu_ += ms
+            } else if name.contains("pool") {
+                pool += ms
+            }
+            println!("{name:<28} {ms:7.3} ms");
+        }
+        println!("pointwise {pw:.2}  depthwise {dw:.2}  relu {relu_:.2}  maxpool {pool:.2}");
+    }
+}

@@ -130,8 +130,9 @@ impl SFace {
         let mut fc = self.fc.clone();
         fc.weight = Param::from_tensor(w2);
         fc.bias = Some(Param::from_tensor(b2));
+        let conv1 = self.conv1.fuse();
         SFaceInference {
-            conv1: self.conv1.fuse(),
+            conv1: FirstConv::split(conv1),
             blocks: self.blocks.iter().map(ConvBnPrelu::fuse).collect(),
             fc,
         }
@@ -229,21 +230,158 @@ pub(crate) struct ConvPrelu {
     act: PRelu,
 }
 
+/// conv_1 (3→32, with its folded BatchNorm) as two convolutions of 16 output channels each,
+/// whose outputs are concatenated, then its PReLU.
+///
+/// Same products and sums per output; burn's CPU backend (flex 0.22) runs a convolution
+/// with at most 4 input and 16 output channels on a direct path, and anything wider
+/// through im2col and a matrix product, which is two to three times slower for this layer.
+#[derive(Module, Debug)]
+pub(crate) struct FirstConv {
+    parts: Vec<Conv2d>,
+    act: PRelu,
+}
+
+impl FirstConv {
+    const PART: usize = 16;
+
+    fn split(layer: ConvPrelu) -> FirstConv {
+        let ConvPrelu { conv, act } = layer;
+        let [c_out, c_in, kh, kw] = conv.weight.dims();
+        let parts = (0..c_out.div_ceil(Self::PART))
+            .map(|i| {
+                let range = i * Self::PART..((i + 1) * Self::PART).min(c_out);
+                Conv2d {
+                    weight: Param::from_tensor(conv.weight.val().slice([
+                        range.clone(),
+                        0..c_in,
+                        0..kh,
+                        0..kw,
+                    ])),
+                    bias: conv.bias.as_ref().map(|b| Param::from_tensor(b.val().slice([range]))),
+                    ..conv.clone()
+                }
+            })
+            .collect();
+        FirstConv { parts, act }
+    }
+
+    fn forward(&self, x: Tensor<4>) -> Tensor<4> {
+        let outs = self.parts.iter().map(|conv| conv.forward(x.clone())).collect();
+        self.act.forward(Tensor::cat(outs, 1))
+    }
+}
+
 /// [`SFace`] with its BatchNorms folded: input as for [`SFace::forward`], same output.
 #[derive(Module, Debug)]
 pub(crate) struct SFaceInference {
-    conv1: ConvPrelu,
+    conv1: FirstConv,
     blocks: Vec<ConvPrelu>,
     fc: Linear,
 }
 
 impl SFaceInference {
+    #[cfg_attr(not(test), allow(dead_code, reason = "the embedder runs the two halves itself"))]
     pub(crate) fn forward(&self, x: Tensor<4>) -> Tensor<2> {
-        let mut x = self.conv1.act.forward(self.conv1.conv.forward(x));
+        self.head(self.features(x))
+    }
+
+    /// The convolutional body: `[N, 3, 112, 112]` to the flattened `[N, 50176]` features.
+    pub(crate) fn features(&self, x: Tensor<4>) -> Tensor<2> {
+        let mut x = self.conv1.forward(x);
         for block in &self.blocks {
             x = block.act.forward(block.conv.forward(x));
         }
         let [n, ..] = x.dims();
-        self.fc.forward(x.reshape([n, FLAT]))
+        x.reshape([n, FLAT])
+    }
+
+    /// The linear layer: features to the `[N, 128]` output.
+    pub(crate) fn head(&self, features: Tensor<2>) -> Tensor<2> {
+        self.fc.forward(features)
+    }
+}
+
+#[cfg(test)]
+mod profile {
+    use std::time::Instant;
+
+    use burn::tensor::{Device, Tensor, TensorData};
+
+    use super::*;
+    use crate::onnx::Constants;
+
+    fn time<T>(f: impl FnOnce() -> T) -> (T, f64) {
+        let t = Instant::now();
+        let v = f();
+        (v, t.elapsed().as_secs_f64() * 1e3)
+    }
+
+    fn load() -> (SFaceInference, Device) {
+        let device = Device::flex();
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("weights/face_recognition_sface_2021dec_int8bq.onnx");
+        let bytes = std::fs::read(path).unwrap();
+        let mut c = Constants::from_onnx(&bytes).unwrap();
+        let net = SFace::load(&mut c, &device).unwrap();
+        (net.fuse().valid(), device)
+    }
+
+    /// Per-layer times of SFace on flex for a batch of `N` faces (default 8).
+    /// `N=4 cargo test --workspace --lib -- --ignored --nocapture sface_layers`
+    #[test]
+    #[ignore = "timing, run by hand"]
+    fn sface_layers() {
+        let (net, device) = load();
+        let n: usize = std::env::var("N").ok().and_then(|s| s.parse().ok()).unwrap_or(8);
+        let reps = 10;
+        let mut names = vec!["conv1".to_string(), "prelu1".to_string()];
+        for (i, (s, ci, co)) in BLOCKS.iter().enumerate() {
+            names.push(format!("dw{} s{s} {ci}", i + 2));
+            names.push("  prelu".into());
+            names.push(format!("pw{} {ci}->{co}", i + 2));
+            names.push("  prelu".into());
+        }
+        names.push("fc".into());
+        let mut acc = vec![f64::INFINITY; names.len()];
+        let data: Vec<f32> =
+            (0..n * 3 * 112 * 112).map(|i| ((i * 7919) % 255) as f32 / 128.0 - 1.0).collect();
+        for r in 0..reps + 1 {
+            let x = Tensor::<4>::from_data(TensorData::new(data.clone(), [n, 3, 112, 112]), &device);
+            let mut t = Vec::new();
+            let (mut x, a) = time(|| net.conv1.forward(x));
+            t.push(a);
+            t.push(0.0);
+            for b in &net.blocks {
+                let (y, a) = time(|| b.conv.forward(x));
+                t.push(a);
+                let (y, a) = time(|| b.act.forward(y));
+                t.push(a);
+                x = y;
+            }
+            let (y, a) = time(|| net.fc.forward(x.reshape([n, FLAT])).into_data());
+            t.push(a);
+            drop(y);
+            if r > 0 {
+                for (s, v) in acc.iter_mut().zip(t) {
+                    *s = s.min(v);
+                }
+            }
+        }
+        let total: f64 = acc.iter().sum::<f64>();
+        println!("\nbatch {n}: total (min of each layer) {total:.2} ms, {:.2} ms/face", total / n as f64);
+        let (mut dw, mut pw, mut act) = (0.0, 0.0, 0.0);
+        for (name, v) in names.iter().zip(&acc) {
+            let ms = *v;
+            if name.starts_with("dw") {
+                dw += ms;
+            } else if name.starts_with("pw") || name.starts_with("conv1") {
+                pw += ms;
+            } else if name.contains("prelu") {
+                act += ms;
+            }
+            println!("{name:<20} {ms:8.3} ms");
+        }
+        println!("depthwise {dw:.2}  pointwise+conv1 {pw:.2}  prelu {act:.2} ms");
     }
 }
