@@ -308,11 +308,15 @@ pub(crate) fn review(library: &Library, limit: usize, as_json: bool) -> anyhow::
     }
     let mut lines = vec!["Is this …? (answer with: kindred answer yes|no SUBJECT PERSON)".to_string()];
     for i in &items {
+        let what = match i.subject {
+            ReviewSubject::Face(_) => "this face".to_string(),
+            ReviewSubject::Group(_) => {
+                format!("{} (e.g. face {})", plural(i.faces, "face", "faces"), i.sample_face_id)
+            }
+        };
         lines.push(format!(
-            "  {:<14} {} ({}) → {} (person {}), similarity {:.2}",
+            "  {:<14} {what} → {} (person {}), similarity {:.2}",
             subject_text(i.subject),
-            plural(i.faces, "face", "faces"),
-            format_args!("e.g. face {}", i.sample_face_id),
             i.person_name,
             i.person_id,
             i.similarity
