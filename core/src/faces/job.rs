@@ -118,16 +118,14 @@ fn analyze_all(
     let total = todo.len() as u64;
     let mut summary = FacesSummary { to_analyze: total, ..FacesSummary::default() };
     sink.event(Event::FacesPlanned { photos: total });
-    // Decoding, the detector's many small steps and alignment use one core per photo, so the
-    // photos of a chunk go through them side by side; the networks' big layers use every core.
-    let chunk_size = chunk_size();
     let mut done = 0u64;
-    for chunk in todo.chunks(chunk_size) {
-        if cancel.is_cancelled() {
-            summary.cancelled = true;
-            break;
-        }
-        let outcomes = analyze_photos(engine, chunk.to_vec());
+    let mut cancelled = false;
+    let chunks = todo.chunks(chunk_size()).map(<[PhotoToAnalyze]>::to_vec);
+    let keep_going = || {
+        cancelled = cancel.is_cancelled();
+        !cancelled
+    };
+    let record = |outcomes: Vec<Outcome>| -> Result<()> {
         let now = time::now_utc();
         let mut thumbnails_to_write = Vec::new();
         {
@@ -174,40 +172,80 @@ fn analyze_all(
         for (face_id, thumbnail) in thumbnails_to_write {
             let _ = thumbs::save(cache_dir, face_id, &thumbnail);
         }
-    }
+        Ok(())
+    };
+    analyze_chunks(engine, chunks, keep_going, record)?;
+    summary.cancelled = cancelled;
     Ok(summary)
 }
 
-/// Decodes, detects and aligns the photos side by side (see `find_faces`), then embeds the
-/// crops of the whole chunk in one batch.
-fn analyze_photos(engine: &FaceEngine, photos: Vec<PhotoToAnalyze>) -> Vec<Outcome> {
-    let found: Vec<std::result::Result<(Analyzed, Vec<RgbImage>), Outcome>> =
-        photos.into_par_iter().map(|photo| decode(photo).map(|d| find_faces(engine, d))).collect();
-    embed_chunk(engine, found)
+/// What decoding, detecting and aligning a photo left to do: its faces without embeddings and
+/// their aligned crops, or why it failed.
+type Found = std::result::Result<(Analyzed, Vec<RgbImage>), Outcome>;
+
+/// The pipeline shared by the job and [`analyze_files`]: the photos of each chunk are decoded,
+/// searched and aligned side by side (each photo on one core: decoding and the detector's
+/// many small steps gain little from more), then the chunk's faces are embedded in one batch
+/// (the embedder's big layers use every core). The embedding of one chunk overlaps the
+/// decoding and detection of the next, so no core waits for the other stage. `record`
+/// receives each chunk's outcomes in order, photos in chunk order, on one thread at a time;
+/// no new chunk is started once `keep_going` says no.
+fn analyze_chunks<R>(
+    engine: &FaceEngine,
+    mut chunks: impl Iterator<Item = Vec<PhotoToAnalyze>>,
+    mut keep_going: impl FnMut() -> bool,
+    mut record: R,
+) -> Result<()>
+where
+    R: FnMut(Vec<Outcome>) -> Result<()> + Send,
+{
+    let find_chunk = |photos: Vec<PhotoToAnalyze>| -> Vec<Found> {
+        photos.into_par_iter().map(|photo| decode(photo).map(|d| find_faces(engine, d))).collect()
+    };
+    let mut pending: Option<Vec<Found>> = None;
+    loop {
+        let next = if keep_going() { chunks.next() } else { None };
+        pending = match (pending.take(), next) {
+            (None, None) => break,
+            (None, Some(photos)) => Some(find_chunk(photos)),
+            (Some(found), None) => {
+                record(embed_chunk(engine, found))?;
+                None
+            }
+            (Some(found), Some(photos)) => {
+                let (recorded, next_found) =
+                    rayon::join(|| record(embed_chunk(engine, found)), || find_chunk(photos));
+                recorded?;
+                Some(next_found)
+            }
+        };
+    }
+    Ok(())
 }
 
 /// The face job's own pipeline on files outside any library (for `compare` and `bench`):
-/// the faces of each file, or why it could not be read. Files are taken in chunks as the job
-/// takes them, so timings of this measure the job.
+/// the faces of each file, or why it could not be read. Files go through [`analyze_chunks`]
+/// as the job's photos do, so timings of this measure the job.
 pub(crate) fn analyze_files(
     engine: &FaceEngine,
     files: &[std::path::PathBuf],
 ) -> Vec<std::result::Result<Vec<FoundFace>, String>> {
-    let chunk_size = chunk_size();
     let mut results = Vec::with_capacity(files.len());
-    for chunk in files.chunks(chunk_size) {
-        let photos: Vec<PhotoToAnalyze> = chunk
+    let chunks = files.chunks(chunk_size()).map(|chunk| {
+        chunk
             .iter()
             .enumerate()
             .map(|(i, path)| PhotoToAnalyze { id: i as i64, path: path.clone(), orientation: None })
-            .collect();
-        for outcome in analyze_photos(engine, photos) {
-            results.push(match outcome {
-                Outcome::Done(analyzed) => Ok(analyzed.faces),
-                Outcome::Failed { photo, message, .. } => Err(format!("{}: {message}", photo.path.display())),
-            });
-        }
-    }
+            .collect()
+    });
+    let record = |outcomes: Vec<Outcome>| -> Result<()> {
+        results.extend(outcomes.into_iter().map(|outcome| match outcome {
+            Outcome::Done(analyzed) => Ok(analyzed.faces),
+            Outcome::Failed { photo, message, .. } => Err(format!("{}: {message}", photo.path.display())),
+        }));
+        Ok(())
+    };
+    analyze_chunks(engine, chunks, || true, record).expect("recording in memory cannot fail");
     results
 }
 
@@ -236,10 +274,7 @@ fn find_faces(engine: &FaceEngine, decoded: Decoded) -> (Analyzed, Vec<RgbImage>
 }
 
 /// Embeds the crops of a chunk's photos in one batch and attaches each embedding to its face.
-fn embed_chunk(
-    engine: &FaceEngine,
-    found: Vec<std::result::Result<(Analyzed, Vec<RgbImage>), Outcome>>,
-) -> Vec<Outcome> {
+fn embed_chunk(engine: &FaceEngine, found: Vec<Found>) -> Vec<Outcome> {
     let mut pending = Vec::with_capacity(found.len());
     let mut crops = Vec::new();
     for item in found {
