@@ -107,6 +107,9 @@ pub(crate) enum Command {
         /// Show hidden people too
         #[arg(long)]
         hidden: bool,
+        /// List the faces that are with nobody yet instead (people seen once); name one with `kindred move FACE --to NAME`
+        #[arg(long, conflicts_with = "hidden")]
+        alone: bool,
     },
     /// Show one person (an id or a name) and their faces
     Person { person: String },

@@ -90,6 +90,26 @@ pub(crate) fn list(library: &Library, hidden: bool, as_json: bool) -> anyhow::Re
     Ok(exit::OK)
 }
 
+pub(crate) fn alone(library: &Library, as_json: bool) -> anyhow::Result<u8> {
+    let faces = library.faces_alone()?;
+    if as_json {
+        output::json(&json!({
+            "faces": faces.iter().map(|(face, photo)| json!({"face": face, "photo": photo})).collect::<Vec<_>>()
+        }))?;
+        return Ok(exit::OK);
+    }
+    let mut lines = vec![format!(
+        "{} with nobody yet (name one: kindred move FACE --to NAME)",
+        plural(faces.len() as u64, "face", "faces")
+    )];
+    for (face, photo) in faces {
+        let path = library.photo(photo).map(|p| p.path.display().to_string()).unwrap_or_default();
+        lines.push(format!("  face {face:>7}  photo {photo}  {path}"));
+    }
+    output::lines(lines)?;
+    Ok(exit::OK)
+}
+
 pub(crate) fn show(library: &Library, person: &str, as_json: bool) -> anyhow::Result<u8> {
     let person = library.person(library.find_person(person)?)?;
     let faces = library.faces_of_person(person.id)?;

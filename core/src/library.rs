@@ -181,6 +181,12 @@ impl Library {
         })
     }
 
+    /// Faces with nobody yet (people seen once): (face id, photo id), largest first. Naming
+    /// one (`move_faces` to a named person) makes it a person.
+    pub fn faces_alone(&self) -> Result<Vec<(i64, i64)>> {
+        self.catalog.faces_alone()
+    }
+
     /// Faces of a person: (face id, photo id, how it was assigned).
     pub fn faces_of_person(&self, person: i64) -> Result<Vec<(i64, i64, Assignment)>> {
         self.catalog.faces_of_person(person)

@@ -68,7 +68,12 @@ fn names_round_trip_through_xmp_sidecars() {
     }
 
     // Obama's one face is alone: naming it makes him a person.
-    ok(&first, &["move", &face_of_photo(&first, "obama-official-2012.jpg"), "--to", "Barack Obama"]);
+    let obama = face_of_photo(&first, "obama-official-2012.jpg");
+    let alone = ok(&first, &["people", "--alone"]);
+    assert!(alone["faces"].as_array().unwrap().iter().any(|f| f["face"].to_string() == obama), "{alone}");
+    ok(&first, &["move", &obama, "--to", "Barack Obama"]);
+    let alone = ok(&first, &["people", "--alone"]);
+    assert!(!alone["faces"].as_array().unwrap().iter().any(|f| f["face"].to_string() == obama));
     ok(&first, &["move", &face_of_photo(&first, "biden-official-2013.jpg"), "--to", "Joe Biden"]);
     let written = ok(&first, &["write-xmp"]);
     assert!(written["written"].as_u64().unwrap() >= 4, "{written}");

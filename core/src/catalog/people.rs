@@ -283,6 +283,19 @@ impl Catalog {
             .collect())
     }
 
+    /// Faces the people passes left alone (no close company yet), not excluded as "not a face":
+    /// (face id, photo id), largest first.
+    pub fn faces_alone(&self) -> Result<Vec<(i64, i64)>> {
+        let mut stmt = self.conn.prepare(
+            "SELECT f.id, f.photo_id FROM faces f
+             WHERE f.person_id IS NULL AND f.assigned_by = 'alone'
+               AND NOT EXISTS (SELECT 1 FROM face_decisions d WHERE d.face_id = f.id AND d.kind = 'not_a_face')
+             ORDER BY f.w * f.h DESC, f.id",
+        )?;
+        let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
     /// The person a face is assigned to now, and how.
     pub fn assignment_of_face(&self, face_id: i64) -> Result<Option<(i64, Assignment)>> {
         let row: Option<(Option<i64>, Option<String>)> = self
