@@ -91,6 +91,15 @@ fn main() {
             margin: setting[2].parse().unwrap(),
             max_epochs: setting[3].parse().unwrap(),
             patience: 1000,
+            // FACES_PER_PERSON and PEOPLE_PER_BATCH vary the batch shape (P × K).
+            faces_per_person: std::env::var("FACES_PER_PERSON")
+                .ok()
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(4),
+            people_per_batch: std::env::var("PEOPLE_PER_BATCH")
+                .ok()
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(16),
             ..TrainingConfig::default()
         };
         let started = std::time::Instant::now();
