@@ -143,13 +143,11 @@ pub(crate) fn export(library: &Library, out: &Path, as_json: bool) -> anyhow::Re
     };
     // Written beside its final name and renamed, so an interrupted export never leaves half a
     // backup where a good one was.
-    let folder = out.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    let mut temp = tempfile::NamedTempFile::new_in(folder)
-        .with_context(|| format!("cannot write in {}", folder.display()))?;
-    serde_json::to_writer_pretty(&mut temp, &file)?;
-    temp.write_all(b"\n")?;
-    temp.as_file().sync_all()?;
-    temp.persist(out).with_context(|| format!("cannot write {}", out.display()))?;
+    kindred_core::files::write_atomically(out, kindred_core::files::Durability::Synced, |temp| {
+        serde_json::to_writer_pretty(&mut *temp, &file)?;
+        temp.write_all(b"\n")
+    })
+    .with_context(|| format!("cannot write {}", out.display()))?;
     let summary = json!({"file": out.display().to_string(), "people": file.people.len(), "decisions": file.decisions.len()});
     if as_json {
         output::json(&summary)?;

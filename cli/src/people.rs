@@ -210,10 +210,7 @@ pub(crate) fn move_faces(
         Some((name, Err(e)))
             if e.kind() == kindred_core::ErrorKind::NotFound && name.trim().parse::<i64>().is_err() =>
         {
-            // Checked first, so that a bad name leaves nothing half done.
-            kindred_core::people::validate_name(name)?;
-            let id = library.move_faces(faces, None)?;
-            library.name_person(id, name)?;
+            let id = library.move_faces_to_new_person(faces, name)?;
             let person = library.person(id)?;
             return changed(
                 format!(

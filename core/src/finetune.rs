@@ -14,8 +14,8 @@ use std::time::{Duration, Instant};
 
 use kindred_models::adapter::{self, Adapter, LabeledEmbeddings, TrainingConfig};
 
+use kindred_models::Runtime;
 pub use kindred_models::adapter::EpochReport;
-use kindred_models::{DevicePreference, Runtime};
 
 use crate::cancel::CancelToken;
 use crate::catalog::{Catalog, DecisionKind};
@@ -220,12 +220,8 @@ pub(crate) fn finetune(
         }
     }
 
-    let runtime = Runtime::new(match options.device {
-        Device::Auto => DevicePreference::Auto,
-        Device::Gpu => DevicePreference::Gpu,
-        Device::Cpu => DevicePreference::Cpu,
-    })
-    .map_err(|e| Error::new(ErrorKind::Model, e.to_string()))?;
+    let runtime =
+        Runtime::new(options.device.preference()).map_err(|e| Error::new(ErrorKind::Model, e.to_string()))?;
     let base_score = grouping_score(&val_embeddings, &val_labels, settings);
     let config = TrainingConfig {
         margin: options.margin,
@@ -260,26 +256,17 @@ pub(crate) fn finetune(
         std::fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, "cannot create", e))?;
         let name = format!("adapter-{}.bin", crate::time::now_utc().replace([':', '-'], ""));
         let path = dir.join(&name);
-        write_atomically(&path, &tuned.to_bytes())?;
+        let bytes = tuned.to_bytes();
+        crate::files::write_atomically(&path, crate::files::Durability::Synced, |file| {
+            std::io::Write::write_all(file, &bytes)
+        })
+        .map_err(|e| Error::io(&path, "cannot write", e))?;
         set_active(catalog, Some(&name))?;
         report.activated = true;
         report.adapter_file = Some(path);
     }
     report.elapsed = started.elapsed();
     Ok(report)
-}
-
-fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
-    use std::io::Write;
-    let dir = path.parent().unwrap_or(Path::new("."));
-    let write = || -> std::io::Result<()> {
-        let mut file = tempfile::NamedTempFile::new_in(dir)?;
-        file.write_all(bytes)?;
-        file.as_file().sync_all()?;
-        file.persist(path).map_err(|e| e.error)?;
-        Ok(())
-    };
-    write().map_err(|e| Error::io(path, "cannot write", e))
 }
 
 /// Training speed on synthetic labeled faces (10 per person): `epochs` epochs over `faces`
@@ -293,12 +280,8 @@ pub fn benchmark(faces: usize, epochs: usize, device: Device) -> Result<Vec<f64>
         data.embeddings.extend(crate::people::synthetic::face_of(&people[person], &mut rng));
         data.labels.push(person as u32);
     }
-    let runtime = Runtime::new(match device {
-        Device::Auto => DevicePreference::Auto,
-        Device::Gpu => DevicePreference::Gpu,
-        Device::Cpu => DevicePreference::Cpu,
-    })
-    .map_err(|e| Error::new(ErrorKind::Model, e.to_string()))?;
+    let runtime =
+        Runtime::new(device.preference()).map_err(|e| Error::new(ErrorKind::Model, e.to_string()))?;
     // An epoch draws every person once (at least 16 batches), as a fine-tune does.
     let config = TrainingConfig { max_epochs: epochs, patience: epochs + 1, ..TrainingConfig::default() };
     let mut times = Vec::new();

@@ -203,7 +203,17 @@ impl Library {
 
     /// Says that `faces` are `to`, or a new person when `None`; returns the person.
     pub fn move_faces(&mut self, faces: &[i64], to: Option<i64>) -> Result<i64> {
+        let to = match to {
+            Some(person) => people::MoveTo::Person(person),
+            None => people::MoveTo::NewPerson(None),
+        };
         people::move_faces(&mut self.catalog, faces, to)
+    }
+
+    /// Says that `faces` are a new person called `name` (naming a face seen once), in one
+    /// operation; refused when somebody already has the name.
+    pub fn move_faces_to_new_person(&mut self, faces: &[i64], name: &str) -> Result<i64> {
+        people::move_faces(&mut self.catalog, faces, people::MoveTo::NewPerson(Some(name)))
     }
 
     /// "Not this person": returns the person the face was taken from.

@@ -413,7 +413,7 @@ pub(crate) fn reattach_decisions(tx: &Transaction<'_>, photo_id: i64) -> Result<
     for (decision, place, kind, person) in detached {
         let best = faces
             .iter()
-            .map(|(id, face)| (*id, iou(&place, face)))
+            .map(|(id, face)| (*id, crate::geometry::iou(place, *face)))
             .filter(|&(_, overlap)| overlap >= REATTACH_MIN_IOU)
             .max_by(|a, b| a.1.total_cmp(&b.1));
         let Some((face_id, _)) = best else { continue };
@@ -430,15 +430,6 @@ pub(crate) fn reattach_decisions(tx: &Transaction<'_>, photo_id: i64) -> Result<
 /// Boxes of one face found by two models (or before and after a small edit) overlap far more
 /// than this; neighbouring faces in a group photo overlap far less.
 const REATTACH_MIN_IOU: f32 = 0.4;
-
-fn iou(a: &[f32; 4], b: &[f32; 4]) -> f32 {
-    let (ax2, ay2, bx2, by2) = (a[0] + a[2], a[1] + a[3], b[0] + b[2], b[1] + b[3]);
-    let w = (ax2.min(bx2) - a[0].max(b[0])).max(0.0);
-    let h = (ay2.min(by2) - a[1].max(b[1])).max(0.0);
-    let inter = w * h;
-    let union = a[2] * a[3] + b[2] * b[3] - inter;
-    if union > 0.0 { inter / union } else { 0.0 }
-}
 
 /// Records what one user operation changes, so that [`undo_operation`] can put it back. Every
 /// write of an operation goes through it; the first before-image of a row wins.

@@ -154,22 +154,14 @@ fn retry_smaller(detector: &Detector, photo: &RgbImage, options: &DetectOptions)
         .collect()
 }
 
-fn iou(a: &Detection, b: &Detection) -> f32 {
-    let x1 = a.x.max(b.x);
-    let y1 = a.y.max(b.y);
-    let x2 = (a.x + a.w).min(b.x + b.w);
-    let y2 = (a.y + a.h).min(b.y + b.h);
-    let inter = (x2 - x1).max(0.0) * (y2 - y1).max(0.0);
-    let union = a.w * a.h + b.w * b.h - inter;
-    if union > 0.0 { inter / union } else { 0.0 }
-}
-
 /// Greedy non-maximum suppression across passes, best score first.
 pub(super) fn suppress(mut faces: Vec<Detection>, threshold: f32) -> Vec<Detection> {
     faces.sort_by(|a, b| b.score.total_cmp(&a.score));
     let mut kept: Vec<Detection> = Vec::with_capacity(faces.len());
     for face in faces {
-        if kept.iter().all(|k| iou(k, &face) <= threshold) {
+        if kept.iter().all(|k| {
+            crate::geometry::iou([k.x, k.y, k.w, k.h], [face.x, face.y, face.w, face.h]) <= threshold
+        }) {
             kept.push(face);
         }
     }

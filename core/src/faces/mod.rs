@@ -38,6 +38,14 @@ pub enum Device {
 }
 
 impl Device {
+    pub(crate) fn preference(self) -> DevicePreference {
+        match self {
+            Device::Auto => DevicePreference::Auto,
+            Device::Gpu => DevicePreference::Gpu,
+            Device::Cpu => DevicePreference::Cpu,
+        }
+    }
+
     pub fn parse(text: &str) -> Option<Device> {
         Some(match text {
             "auto" => Device::Auto,
@@ -134,13 +142,8 @@ fn model_error(what: &str, e: kindred_models::ModelError) -> Error {
 impl FaceEngine {
     /// Loads both networks from `models_dir` (checking their sha256) onto `device`.
     pub fn load(models_dir: &Path, device: Device) -> Result<FaceEngine> {
-        let preference = match device {
-            Device::Auto => DevicePreference::Auto,
-            Device::Gpu => DevicePreference::Gpu,
-            Device::Cpu => DevicePreference::Cpu,
-        };
-        let runtime =
-            Runtime::new(preference).map_err(|e| model_error("cannot open the compute device", e))?;
+        let runtime = Runtime::new(device.preference())
+            .map_err(|e| model_error("cannot open the compute device", e))?;
         let yunet = weights::verify(models_dir.join(weights::YUNET_FILE))
             .map_err(|e| model_error("cannot use the face detector weights", e))?;
         let sface = weights::verify(models_dir.join(weights::SFACE_FILE))

@@ -22,15 +22,6 @@ fn faces_in(name: &str) -> Vec<FoundFace> {
     engine().analyze_files(&[sample(name)]).pop().unwrap().expect("the sample photo is readable")
 }
 
-fn iou(a: &FoundFace, b: &FoundFace) -> f32 {
-    let x1 = a.x.max(b.x);
-    let y1 = a.y.max(b.y);
-    let x2 = (a.x + a.w).min(b.x + b.w);
-    let y2 = (a.y + a.h).min(b.y + b.h);
-    let inter = (x2 - x1).max(0.0) * (y2 - y1).max(0.0);
-    inter / (a.w * a.h + b.w * b.h - inter)
-}
-
 #[test]
 fn finds_every_face_of_the_portraits_and_the_crowd() {
     for (name, expected) in [
@@ -58,7 +49,10 @@ fn the_rotated_copy_has_its_faces_in_the_same_places_as_shown() {
     let upright = faces_in("curie-portrait.jpg");
     let rotated = faces_in("curie-portrait-orientation-6.jpg");
     for face in &upright {
-        let best = rotated.iter().map(|r| iou(face, r)).fold(0.0, f32::max);
+        let best = rotated
+            .iter()
+            .map(|r| crate::geometry::iou([face.x, face.y, face.w, face.h], [r.x, r.y, r.w, r.h]))
+            .fold(0.0, f32::max);
         assert!(best > 0.8, "face at ({}, {}) has no match in the rotated copy (IoU {best})", face.x, face.y);
     }
 }

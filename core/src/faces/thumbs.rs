@@ -31,13 +31,12 @@ fn path_for(cache_dir: &Path, face_id: i64) -> PathBuf {
 /// never sees half of one.
 pub(crate) fn save(cache_dir: &Path, face_id: i64, thumbnail: &RgbImage) -> std::io::Result<PathBuf> {
     let path = path_for(cache_dir, face_id);
-    let dir = path.parent().unwrap_or(cache_dir);
-    std::fs::create_dir_all(dir)?;
-    let mut tmp = tempfile::Builder::new().prefix(".thumb").tempfile_in(dir)?;
-    thumbnail
-        .write_to(&mut std::io::BufWriter::new(tmp.as_file_mut()), image::ImageFormat::Jpeg)
-        .map_err(std::io::Error::other)?;
-    tmp.persist(&path).map_err(|e| e.error)?;
+    std::fs::create_dir_all(path.parent().unwrap_or(cache_dir))?;
+    crate::files::write_atomically(&path, crate::files::Durability::Cache, |file| {
+        thumbnail
+            .write_to(&mut std::io::BufWriter::new(file), image::ImageFormat::Jpeg)
+            .map_err(std::io::Error::other)
+    })?;
     Ok(path)
 }
 

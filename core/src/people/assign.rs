@@ -28,10 +28,9 @@ struct Snapshot {
 
 impl Snapshot {
     fn load(catalog: &Catalog) -> Result<Snapshot> {
-        let mut faces = super::faces_for_grouping(catalog)?;
-        let dim = faces.iter().map(|f| f.embedding.len()).max().unwrap_or(0);
-        // A damaged row must not poison the pass: it is left out.
-        faces.retain(|f| f.embedding.len() == dim);
+        // Rows of another width are already left out.
+        let faces = super::faces_for_grouping(catalog)?;
+        let dim = kindred_models::EMBEDDING_DIM;
         let index_of: HashMap<i64, usize> = faces.iter().enumerate().map(|(i, f)| (f.id, i)).collect();
         let kept = catalog.kept_people()?;
         let kept_set: HashSet<i64> = kept.iter().copied().collect();

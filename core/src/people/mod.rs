@@ -40,7 +40,7 @@ pub use review::{ReviewItem, ReviewSubject};
 pub(crate) use assign::{assign_new_faces, recluster};
 pub use ops::validate_name;
 pub(crate) use ops::{
-    answer_review, apply_names_from_files, hide, mark_not_a_face, merge, move_faces, name_person,
+    MoveTo, answer_review, apply_names_from_files, hide, mark_not_a_face, merge, move_faces, name_person,
     remove_face, set_cover, undo,
 };
 pub(crate) use review::review_queue;

@@ -113,26 +113,34 @@ pub fn validate_name(name: &str) -> Result<()> {
     Ok(())
 }
 
+/// Refuses `name` when a living person other than `person` has it: the user is pointed to
+/// merge instead.
+fn check_name_free(journal: &Journal<'_, '_>, name: &str, person: Option<i64>) -> Result<()> {
+    let holder: Option<i64> = journal
+        .tx
+        .query_row(
+            "SELECT id FROM people WHERE name = ?1 COLLATE NOCASE AND merged_into IS NULL AND id IS NOT ?2",
+            rusqlite::params![name, person],
+            |r| r.get(0),
+        )
+        .optional()?;
+    match holder {
+        Some(other) => Err(invalid(format!(
+            "{name} is already the name of person {other}; if they are the same person, merge them \
+             (kindred merge {other} {})",
+            person.map_or_else(|| "…".to_string(), |p| p.to_string())
+        ))),
+        None => Ok(()),
+    }
+}
+
 pub(crate) fn name_person(catalog: &mut Catalog, person: i64, name: &str) -> Result<i64> {
     validate_name(name)?;
     let name = name.trim();
     let description = format!("name person {person} {name:?}");
     operation(catalog, "name", &description, |journal| {
         let person = live_person(journal, person)?;
-        let holder: Option<i64> = journal
-            .tx
-            .query_row(
-                "SELECT id FROM people WHERE name = ?1 COLLATE NOCASE AND merged_into IS NULL AND id != ?2",
-                rusqlite::params![name, person],
-                |r| r.get(0),
-            )
-            .optional()?;
-        if let Some(other) = holder {
-            return Err(invalid(format!(
-                "{name} is already the name of person {other}; if they are the same person, merge them \
-                 (kindred merge {other} {person})"
-            )));
-        }
+        check_name_free(journal, name, Some(person))?;
         adopt(journal, person)?;
         journal.set_name(person, Some(name))?;
         Ok(person)
@@ -227,13 +235,25 @@ pub(crate) fn merge(catalog: &mut Catalog, into: i64, from: i64) -> Result<i64> 
 }
 
 /// Says that `faces` are `to` (a new unnamed person when `None`: splitting faces off).
-pub(crate) fn move_faces(catalog: &mut Catalog, faces: &[i64], to: Option<i64>) -> Result<i64> {
+/// Where [`move_faces`] puts faces.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum MoveTo<'a> {
+    Person(i64),
+    /// A new person, named or not (splitting faces off; naming a face seen once).
+    NewPerson(Option<&'a str>),
+}
+
+pub(crate) fn move_faces(catalog: &mut Catalog, faces: &[i64], to: MoveTo<'_>) -> Result<i64> {
     if faces.is_empty() {
         return Err(invalid("name at least one face to move"));
     }
+    if let MoveTo::NewPerson(Some(name)) = to {
+        validate_name(name)?;
+    }
     let description = match to {
-        Some(person) => format!("move {} face(s) to person {person}", faces.len()),
-        None => format!("split {} face(s) into a new person", faces.len()),
+        MoveTo::Person(person) => format!("move {} face(s) to person {person}", faces.len()),
+        MoveTo::NewPerson(None) => format!("split {} face(s) into a new person", faces.len()),
+        MoveTo::NewPerson(Some(name)) => format!("{} face(s) are {:?}", faces.len(), name.trim()),
     };
     operation(catalog, "move", &description, |journal| {
         let mut photos = HashMap::new();
@@ -248,8 +268,14 @@ pub(crate) fn move_faces(catalog: &mut Catalog, faces: &[i64], to: Option<i64>) 
             }
         }
         let to = match to {
-            Some(person) => live_person(journal, person)?,
-            None => journal.create_person(None)?,
+            MoveTo::Person(person) => live_person(journal, person)?,
+            MoveTo::NewPerson(name) => {
+                let name = name.map(str::trim);
+                if let Some(name) = name {
+                    check_name_free(journal, name, None)?;
+                }
+                journal.create_person(name)?
+            }
         };
         let moving: HashSet<i64> = faces.iter().copied().collect();
         for (other, photo, how) in faces_of_person_in(journal.tx, to)? {
@@ -362,7 +388,9 @@ pub(crate) fn undo(catalog: &mut Catalog) -> Result<Option<Operation>> {
 pub(crate) fn answer_review(catalog: &mut Catalog, item: &ReviewItem, yes: bool) -> Result<()> {
     match (item.subject, yes) {
         (ReviewSubject::Group(group), true) => merge(catalog, item.person_id, group).map(drop),
-        (ReviewSubject::Face(face), true) => move_faces(catalog, &[face], Some(item.person_id)).map(drop),
+        (ReviewSubject::Face(face), true) => {
+            move_faces(catalog, &[face], MoveTo::Person(item.person_id)).map(drop)
+        }
         (ReviewSubject::Face(face), false) => operation(
             catalog,
             "review",
@@ -430,7 +458,7 @@ pub(crate) fn apply_names_from_files(catalog: &mut Catalog) -> Result<u64> {
                 .collect::<rusqlite::Result<_>>()?;
             let best = faces
                 .iter()
-                .map(|(id, face)| (*id, box_iou(&target, face)))
+                .map(|(id, face)| (*id, crate::geometry::iou(target, *face)))
                 .filter(|&(_, overlap)| overlap >= REGION_MIN_IOU)
                 .max_by(|a, b| a.1.total_cmp(&b.1));
             plan.push((region.id, best.map(|(face, _)| (face, region.name.clone())).ok_or("no_face")));
@@ -532,12 +560,4 @@ fn apply_name(journal: &Journal<'_, '_>, face: i64, name: &str) -> Result<&'stat
     };
     confirm(journal, face, person)?;
     Ok("confirmed")
-}
-
-fn box_iou(a: &[f32; 4], b: &[f32; 4]) -> f32 {
-    let w = ((a[0] + a[2]).min(b[0] + b[2]) - a[0].max(b[0])).max(0.0);
-    let h = ((a[1] + a[3]).min(b[1] + b[3]) - a[1].max(b[1])).max(0.0);
-    let inter = w * h;
-    let union = a[2] * a[3] + b[2] * b[3] - inter;
-    if union > 0.0 { inter / union } else { 0.0 }
 }

@@ -54,7 +54,7 @@ pub(crate) fn review_queue(
     limit: usize,
 ) -> Result<Vec<ReviewItem>> {
     let faces = super::faces_for_grouping(catalog)?;
-    let dim = faces.iter().map(|f| f.embedding.len()).max().unwrap_or(0);
+    let dim = kindred_models::EMBEDDING_DIM;
     let names = catalog.person_names()?;
     let hidden: HashSet<i64> =
         catalog.people_list(true)?.into_iter().filter(|p| p.hidden).map(|p| p.id).collect();

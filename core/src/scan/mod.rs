@@ -22,7 +22,6 @@ use crate::catalog::{Catalog, IssueKind, JobStatus, KnownPhoto, PhotoRecord, Pho
 use crate::error::{Error, ErrorKind, Result};
 use crate::events::{Event, EventSink};
 use crate::{paths, time};
-use rusqlite::OptionalExtension;
 
 pub(crate) use probe::read_exif;
 use walk::WalkedFile;
@@ -465,16 +464,21 @@ fn read_sidecars(catalog: &mut Catalog, walked_roots: &[WalkedRoot]) -> Result<(
             })?;
             rows.collect::<rusqlite::Result<_>>()?
         };
+        let read_before: HashMap<i64, String> = {
+            let mut stmt = catalog.conn().prepare(
+                "SELECT s.photo_id, s.signature FROM sidecar_reads s JOIN photos p ON p.id = s.photo_id
+                 WHERE p.root_id = ?1",
+            )?;
+            let rows = stmt.query_map([root_id], |r| Ok((r.get(0)?, r.get(1)?)))?;
+            rows.collect::<rusqlite::Result<_>>()?
+        };
         let tx = catalog.conn_mut().transaction()?;
         for (photo, path, orientation) in photos {
             let sidecar = crate::xmp::sidecar_candidates(&path)
                 .into_iter()
                 .find_map(|c| sidecars.get(c.as_path()).copied());
             let signature = sidecar.map(|f| format!("{}:{}", f.size, f.mtime_ns)).unwrap_or_default();
-            let known: Option<String> = tx
-                .query_row("SELECT signature FROM sidecar_reads WHERE photo_id = ?1", [photo], |r| r.get(0))
-                .optional()?;
-            if known.as_deref().unwrap_or_default() == signature {
+            if read_before.get(&photo).map_or("", String::as_str) == signature {
                 continue;
             }
             let regions = match sidecar {

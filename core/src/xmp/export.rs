@@ -141,33 +141,9 @@ fn write_one(photo: &PhotoNames, target: &std::path::Path) -> std::result::Resul
     if existing.as_deref() == Some(xml.as_str()) {
         return Ok(false);
     }
-    // A sidecar that is a link is written where it points, so the link stays.
-    let target = std::fs::canonicalize(target).unwrap_or_else(|_| target.to_path_buf());
-    let folder = target.parent().ok_or("the photo has no folder")?;
-    let permissions = std::fs::metadata(&target).map(|m| m.permissions()).ok();
-    let write = || -> std::io::Result<()> {
-        let mut file = tempfile::NamedTempFile::new_in(folder)?;
-        file.write_all(xml.as_bytes())?;
-        file.as_file().sync_all()?;
-        // The new file gets the old one's permissions, or those of an ordinary new file.
-        match &permissions {
-            Some(permissions) => file.as_file().set_permissions(permissions.clone())?,
-            None => set_ordinary_permissions(file.as_file())?,
-        }
-        file.persist(&target).map_err(|e| e.error)?;
-        Ok(())
-    };
-    write().map_err(|e| format!("cannot write it: {e}"))?;
+    crate::files::write_atomically(target, crate::files::Durability::Synced, |file| {
+        file.write_all(xml.as_bytes())
+    })
+    .map_err(|e| format!("cannot write it: {e}"))?;
     Ok(true)
-}
-
-#[cfg(unix)]
-fn set_ordinary_permissions(file: &std::fs::File) -> std::io::Result<()> {
-    use std::os::unix::fs::PermissionsExt;
-    file.set_permissions(std::fs::Permissions::from_mode(0o644))
-}
-
-#[cfg(not(unix))]
-fn set_ordinary_permissions(_file: &std::fs::File) -> std::io::Result<()> {
-    Ok(())
 }

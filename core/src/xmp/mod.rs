@@ -42,6 +42,13 @@ pub struct Region {
     pub h: f32,
 }
 
+impl Region {
+    /// `[x, y, w, h]`, normalised, in the photo as shown.
+    pub fn bounds(&self) -> [f32; 4] {
+        [self.x, self.y, self.w, self.h]
+    }
+}
+
 /// What an XMP packet says about people.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct XmpPeople {
@@ -164,7 +171,11 @@ pub fn read_people(xml: &str, orientation: u8) -> Result<XmpPeople, String> {
     }
     for node in document.descendants().filter(|n| n.has_tag_name((NS_MP, "RegionInfo"))) {
         for region in mp_regions(node) {
-            if !people.regions.iter().any(|r| r.name == region.name && iou(r, &region) > 0.3) {
+            if !people
+                .regions
+                .iter()
+                .any(|r| r.name == region.name && crate::geometry::iou(r.bounds(), region.bounds()) > 0.3)
+            {
                 people.regions.push(region);
             }
         }
@@ -264,13 +275,4 @@ fn mp_regions(info: roxmltree::Node<'_, '_>) -> Vec<Region> {
         }
     }
     out
-}
-
-/// Overlap of two regions (intersection over union).
-pub(crate) fn iou(a: &Region, b: &Region) -> f32 {
-    let w = ((a.x + a.w).min(b.x + b.w) - a.x.max(b.x)).max(0.0);
-    let h = ((a.y + a.h).min(b.y + b.h) - a.y.max(b.y)).max(0.0);
-    let inter = w * h;
-    let union = a.w * a.h + b.w * b.h - inter;
-    if union > 0.0 { inter / union } else { 0.0 }
 }

@@ -3,8 +3,8 @@
 use std::fmt::Write as _;
 
 use super::{
-    NS_DC, NS_LR, NS_MP, NS_MPREG, NS_MPRI, NS_MWG_RS, NS_RDF, NS_ST_AREA, NS_ST_DIM, Region, iou,
-    read_people, shown_to_stored,
+    NS_DC, NS_LR, NS_MP, NS_MPREG, NS_MPRI, NS_MWG_RS, NS_RDF, NS_ST_AREA, NS_ST_DIM, Region, read_people,
+    shown_to_stored,
 };
 
 /// Properties Kindred writes; an existing sidecar's copies are replaced by merged ones.
@@ -31,11 +31,11 @@ pub fn sidecar_xml(
     let mut preserved = String::new();
     if let Some(text) = existing {
         let old = read_people(text, orientation)?;
-        regions.extend(old.regions.into_iter().filter(|r| {
-            !faces
-                .iter()
-                .any(|f| iou(r, &Region { x: f[0], y: f[1], w: f[2], h: f[3], ..r.clone() }) >= SAME_FACE_IOU)
-        }));
+        regions.extend(
+            old.regions
+                .into_iter()
+                .filter(|r| !faces.iter().any(|&f| crate::geometry::iou(r.bounds(), f) >= SAME_FACE_IOU)),
+        );
         keywords = old.keywords;
         hierarchical = old.hierarchical;
         let document =
