@@ -25,6 +25,14 @@ pub(crate) struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub(crate) enum Command {
+    /// Remove a folder from the library: it is no longer scanned and its photos leave lists and
+    /// searches; names and corrections are kept and come back if the folder is added again
+    RemoveFolder { folder: PathBuf },
+    /// Show or choose where this library's face networks run (auto, gpu or cpu)
+    Device {
+        #[arg(value_parser = ["auto", "gpu", "cpu"])]
+        choice: Option<String>,
+    },
     /// Add folders to the library and scan them; with no folder, rescan every folder of the library
     Scan {
         /// Folders of photos
@@ -232,6 +240,9 @@ pub(crate) enum Command {
         /// Measure the people passes on synthetic libraries of this many faces (e.g. 10000 100000)
         #[arg(long, value_name = "FACES", num_args = 1.., conflicts_with = "photos")]
         people: Vec<usize>,
+        /// Keep the synthetic library of the last --people size in this file (to open it in the app)
+        #[arg(long, value_name = "FILE", requires = "people")]
+        keep: Option<PathBuf>,
         /// Measure fine-tuning on this many synthetic labeled faces (e.g. 1000 10000)
         #[arg(long, value_name = "FACES", num_args = 1.., conflicts_with_all = ["photos", "people"])]
         finetune: Vec<usize>,
@@ -259,8 +270,9 @@ pub(crate) struct GroupingArgs {
 #[derive(Debug, clap::Args)]
 pub(crate) struct DeviceArg {
     /// Where the face networks run: a GPU when there is one (auto), the GPU, or the CPU
-    #[arg(long, default_value = "auto", value_parser = ["auto", "gpu", "cpu"])]
-    pub(crate) device: String,
+    /// [default: the library's choice (`kindred device`), else auto]
+    #[arg(long, value_parser = ["auto", "gpu", "cpu"])]
+    pub(crate) device: Option<String>,
 }
 
 fn parse_date(text: &str) -> Result<String, String> {

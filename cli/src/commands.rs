@@ -1,6 +1,6 @@
 //! One function per subcommand, each a thin call into `kindred_core::Library`.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 use kindred_core::{CancelToken, Library, PhotoFilter, PhotoRow, PhotoStatus, ScanOptions};
@@ -28,7 +28,9 @@ pub(crate) fn run(cli: Cli) -> anyhow::Result<u8> {
         Command::Bench { photos: None, finetune, on, .. } if !finetune.is_empty() => {
             return crate::people::bench_finetune(finetune, on, cli.json);
         }
-        Command::Bench { photos: None, people, .. } => return crate::people::bench(people, cli.json),
+        Command::Bench { photos: None, people, keep, .. } => {
+            return crate::people::bench(people, keep.as_deref(), cli.json);
+        }
         Command::Eval {
             dir,
             labels: Some(labels),
@@ -57,6 +59,8 @@ pub(crate) fn run(cli: Cli) -> anyhow::Result<u8> {
     match cli.command {
         Command::Scan { folders, max_megapixels } => scan(&mut library, &folders, max_megapixels, cli.json),
         Command::Status => status(&library, cli.json),
+        Command::RemoveFolder { folder } => remove_folder(&library, &folder, cli.json),
+        Command::Device { choice } => device(&library, choice.as_deref(), cli.json),
         Command::Photos { root, from, to, has_issues, status, limit } => {
             let filter = PhotoFilter {
                 root,
@@ -123,6 +127,37 @@ pub(crate) fn cancel_on_ctrl_c() -> CancelToken {
     // catalog survives too.
     let _ = ctrlc::set_handler(move || handler_token.cancel());
     token
+}
+
+fn remove_folder(library: &Library, folder: &Path, as_json: bool) -> anyhow::Result<u8> {
+    let photos = library.remove_root(folder)?;
+    if as_json {
+        output::json(&json!({"removed": folder, "photos": photos}))?;
+    } else {
+        output::lines([format!(
+            "removed {} ({}); names and corrections made there are kept",
+            folder.display(),
+            plural(photos, "photo", "photos")
+        )])?;
+    }
+    Ok(exit::OK)
+}
+
+fn device(library: &Library, choice: Option<&str>, as_json: bool) -> anyhow::Result<u8> {
+    if let Some(choice) = choice {
+        library.set_device_setting(kindred_core::Device::parse(choice).unwrap_or_default())?;
+    }
+    let device = match library.device_setting()? {
+        kindred_core::Device::Auto => "auto",
+        kindred_core::Device::Gpu => "gpu",
+        kindred_core::Device::Cpu => "cpu",
+    };
+    if as_json {
+        output::json(&json!({"device": device}))?;
+    } else {
+        output::lines([format!("face networks run on: {device}")])?;
+    }
+    Ok(exit::OK)
 }
 
 fn scan(

@@ -14,7 +14,10 @@ use crate::output::{self, count, plural};
 use crate::progress::TerminalProgress;
 
 fn load_engine(device: &DeviceArg) -> anyhow::Result<FaceEngine> {
-    let device = Device::parse(&device.device).unwrap_or_default();
+    load_engine_on(device.device.as_deref().and_then(Device::parse).unwrap_or_default())
+}
+
+fn load_engine_on(device: Device) -> anyhow::Result<FaceEngine> {
     let dir = faces::locate_models()?;
     Ok(FaceEngine::load(&dir, device)?)
 }
@@ -30,7 +33,11 @@ fn device_line(engine: &FaceEngine) -> String {
 }
 
 pub(crate) fn find_faces(library: &mut Library, device: &DeviceArg, as_json: bool) -> anyhow::Result<u8> {
-    let engine = load_engine(device)?;
+    let device = match device.device.as_deref().and_then(Device::parse) {
+        Some(device) => device,
+        None => library.device_setting()?,
+    };
+    let engine = load_engine_on(device)?;
     let cancel = crate::commands::cancel_on_ctrl_c();
     let progress = TerminalProgress::new(as_json);
     let summary = library.find_faces(&engine, &progress, &cancel);
@@ -230,7 +237,7 @@ pub(crate) fn bench(photos: &Path, limit: Option<usize>, on: &str, as_json: bool
     };
     let mut results = Vec::new();
     for &device in devices {
-        let engine = match load_engine(&DeviceArg { device: device.into() }) {
+        let engine = match load_engine(&DeviceArg { device: Some(device.into()) }) {
             Ok(engine) => engine,
             Err(e) if on == "both" => {
                 eprintln!("kindred bench: skipping {device}: {e:#}");

@@ -1,5 +1,6 @@
 //! People subcommands: listing, naming and correcting, review, search, and the people benchmark.
 
+use std::path::Path;
 use std::time::Instant;
 
 use anyhow::{Context, bail};
@@ -388,7 +389,7 @@ pub(crate) fn search(
     as_json: bool,
 ) -> anyhow::Result<u8> {
     let ids = people.iter().map(|p| library.find_person(p)).collect::<kindred_core::Result<Vec<_>>>()?;
-    let photos = library.search(&PhotoSearch { people: ids, match_all: !any, from, to, limit })?;
+    let photos = library.search(&PhotoSearch { people: ids, match_all: !any, from, to, limit, offset: 0 })?;
     if as_json {
         output::json(
             &json!({ "photos": photos.iter().map(crate::commands::photo_json).collect::<Vec<_>>() }),
@@ -418,11 +419,22 @@ fn peak_rss_mib() -> Option<f64> {
 
 /// People passes on synthetic libraries: the first full pass, a small import placed
 /// incrementally, and a full re-clustering after naming; time, peak memory and quality.
-pub(crate) fn bench(sizes: &[usize], as_json: bool) -> anyhow::Result<u8> {
+pub(crate) fn bench(sizes: &[usize], keep: Option<&Path>, as_json: bool) -> anyhow::Result<u8> {
     let mut results = Vec::new();
-    for &faces in sizes {
+    for (n, &faces) in sizes.iter().enumerate() {
         let dir = tempfile::tempdir()?;
-        let mut library = Library::open(&dir.path().join("bench.db"))?;
+        let file = match keep {
+            Some(keep) if n + 1 == sizes.len() => {
+                anyhow::ensure!(
+                    !keep.exists(),
+                    "{} already exists; --keep writes a new library",
+                    keep.display()
+                );
+                keep.to_path_buf()
+            }
+            _ => dir.path().join("bench.db"),
+        };
+        let mut library = Library::open(&file)?;
         let mut rng = Rng::new(20_261_124 + faces as u64);
         let identities = synthetic::identities((faces / 20).max(2), &mut rng);
         // Photos show 1 to 3 people, 2 on average.
@@ -513,7 +525,10 @@ pub(crate) fn finetune(
         margin,
         max_epochs: epochs,
         seed,
-        device: kindred_core::Device::parse(&device.device).context("unknown device")?,
+        device: match device.device.as_deref() {
+            Some(choice) => kindred_core::Device::parse(choice).context("unknown device")?,
+            None => library.device_setting()?,
+        },
         ..Default::default()
     };
     let cancel = crate::commands::cancel_on_ctrl_c();

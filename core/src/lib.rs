@@ -31,7 +31,7 @@ pub use catalog::{
 };
 pub use error::{Error, ErrorKind, Result};
 pub use events::{Event, EventSink, NoProgress};
-pub use faces::{DetectOptions, Device, DeviceReport, FaceEngine, FacesSummary, FoundFace};
+pub use faces::{DetectOptions, Device, DeviceReport, FaceEngine, FacesSummary, FoundFace, PhotoPreview};
 pub use library::Library;
 pub use people::{PeopleSettings, PeopleSummary, ReviewItem, ReviewSubject};
 pub use scan::{ScanOptions, ScanSummary};

@@ -13,6 +13,9 @@ use crate::faces::{self, FaceEngine, FacesSummary};
 use crate::people::{self, PeopleSettings, PeopleSummary, ReviewItem};
 use crate::scan::{self, ScanOptions, ScanSummary};
 
+/// Settings key of the compute device chosen for the face networks.
+const DEVICE_KEY: &str = "faces.device";
+
 /// An open Kindred library.
 #[derive(Debug)]
 pub struct Library {
@@ -132,6 +135,34 @@ impl Library {
     /// A small square JPEG of one face, from the cache or made on the spot.
     pub fn face_thumbnail(&self, face_id: i64) -> Result<PathBuf> {
         faces::face_thumbnail(&self.catalog, &self.cache_dir(), face_id)
+    }
+
+    /// The photo upright, as a JPEG of at most `max_side` pixels, for the screen.
+    pub fn photo_preview(&self, photo_id: i64, max_side: u32) -> Result<faces::PhotoPreview> {
+        faces::photo_preview(&self.catalog, photo_id, max_side)
+    }
+
+    /// Removes a folder from the library (see [`Catalog::remove_root`]); returns its photos.
+    pub fn remove_root(&self, path: &Path) -> Result<u64> {
+        self.catalog.remove_root(path, &crate::time::now_utc())
+    }
+
+    /// The compute device the user chose for the face networks (`auto` until they choose).
+    pub fn device_setting(&self) -> Result<faces::Device> {
+        Ok(match self.catalog.setting(DEVICE_KEY)?.as_deref() {
+            Some("gpu") => faces::Device::Gpu,
+            Some("cpu") => faces::Device::Cpu,
+            _ => faces::Device::Auto,
+        })
+    }
+
+    pub fn set_device_setting(&self, device: faces::Device) -> Result<()> {
+        let value = match device {
+            faces::Device::Auto => "auto",
+            faces::Device::Gpu => "gpu",
+            faces::Device::Cpu => "cpu",
+        };
+        self.catalog.set_setting(DEVICE_KEY, value)
     }
 
     // People.

@@ -38,11 +38,37 @@ kindred_need_rust() {
     fi
 }
 
-# Everything needed to build and run the core, the CLI and the face models.
+# Everything needed to build and run the core, the CLI, the face models and the app.
 kindred_setup() {
     # libimage-exiftool-perl: the XMP tests read Kindred's sidecars back with a standard tool.
+    # The libraries after it build the Tauri window (WebKitGTK); webkit2gtk-driver, xvfb and
+    # xauth run it under test.
     kindred_need_apt build-essential pkg-config python3 python3-pip \
-        libvulkan1 mesa-vulkan-drivers libimage-exiftool-perl
+        libvulkan1 mesa-vulkan-drivers libimage-exiftool-perl \
+        libwebkit2gtk-4.1-dev libgtk-3-dev librsvg2-dev libayatana-appindicator3-dev libxdo-dev \
+        libssl-dev file webkit2gtk-driver xvfb xauth
     kindred_need_rust
     "$KINDRED_REPO/scripts/fetch-models" >/dev/null
+    kindred_need_ui
+}
+
+# The UI's npm packages (pinned by ui/package-lock.json), and its build, which the app embeds:
+# the Rust build of src-tauri needs ui/dist.
+kindred_need_ui() {
+    local ui="$KINDRED_REPO/ui"
+    command -v npm >/dev/null 2>&1 || kindred_need_apt nodejs npm
+    if [[ ! -d "$ui/node_modules" || "$ui/package-lock.json" -nt "$ui/node_modules/.package-lock.json" ]]; then
+        kindred_say "installing the UI's npm packages"
+        (cd "$ui" && npm ci --no-audit --no-fund --loglevel=error)
+    fi
+    kindred_say "building the UI"
+    (cd "$ui" && npm run --silent build >/dev/null)
+}
+
+# tauri-driver, the WebDriver server the end-to-end tests drive the app window through.
+kindred_need_tauri_driver() {
+    if ! command -v tauri-driver >/dev/null 2>&1; then
+        kindred_say "installing tauri-driver"
+        cargo install tauri-driver --version 2.1.0 --locked --quiet
+    fi
 }

@@ -13,6 +13,7 @@ pub(crate) const MIGRATIONS: &[(&str, &str)] = &[
     ("faces", include_str!("migrations/0002_faces.sql")),
     ("people", include_str!("migrations/0003_people.sql")),
     ("names in files", include_str!("migrations/0004_names_in_files.sql")),
+    ("removed folders", include_str!("migrations/0005_removed_folders.sql")),
 ];
 
 /// The schema version this build of Kindred writes.

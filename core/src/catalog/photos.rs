@@ -126,6 +126,8 @@ pub struct PhotoSearch {
     pub from: Option<String>,
     pub to: Option<String>,
     pub limit: Option<u64>,
+    /// Photos to skip, for paging (with `limit`).
+    pub offset: u64,
 }
 
 /// A summary of the library for `status`.
@@ -141,11 +143,15 @@ pub struct StatusCounts {
 }
 
 impl Catalog {
-    /// Records `path` (already canonical) as a root, or finds it; returns its id.
+    /// Records `path` (already canonical) as a root, or finds it (bringing back a removed one);
+    /// returns its id.
     pub(crate) fn ensure_root(&self, path: &Path, now: &str) -> Result<i64> {
         let bytes = paths::to_bytes(path);
-        self.conn
-            .execute("INSERT OR IGNORE INTO roots (path, added_at) VALUES (?1, ?2)", params![bytes, now])?;
+        self.conn.execute(
+            "INSERT INTO roots (path, added_at) VALUES (?1, ?2)
+             ON CONFLICT (path) DO UPDATE SET removed_at = NULL",
+            params![bytes, now],
+        )?;
         Ok(self.conn.query_row("SELECT id FROM roots WHERE path = ?1", [bytes], |r| r.get(0))?)
     }
 
@@ -154,12 +160,26 @@ impl Catalog {
         Ok(())
     }
 
-    /// Every root, with the number of photos under it that are not missing.
+    /// Removes the folder `path` from the library: it is no longer scanned and its photos
+    /// leave listings and searches, but nothing is deleted, so names and corrections made on
+    /// its photos come back if the folder is added again. Returns the photos it held.
+    pub fn remove_root(&self, path: &Path, now: &str) -> Result<u64> {
+        let canonical = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
+        let root =
+            self.roots()?.into_iter().find(|r| r.path == canonical || r.path == path).ok_or_else(|| {
+                Error::new(ErrorKind::NotFound, format!("{} is not a folder of this library", path.display()))
+            })?;
+        self.conn.execute("UPDATE roots SET removed_at = ?2 WHERE id = ?1", params![root.id, now])?;
+        Ok(root.photo_count)
+    }
+
+    /// Every root the user has not removed, with the number of photos under it that are not
+    /// missing.
     pub fn roots(&self) -> Result<Vec<Root>> {
         let mut stmt = self.conn.prepare(
             "SELECT r.id, r.path, r.added_at, r.last_scan_at,
                     (SELECT count(*) FROM photos p WHERE p.root_id = r.id AND p.status != 'missing')
-             FROM roots r ORDER BY r.path",
+             FROM roots r WHERE r.removed_at IS NULL ORDER BY r.path",
         )?;
         let rows = stmt.query_map([], |r| {
             Ok(Root {
@@ -333,7 +353,7 @@ impl Catalog {
         date_range(&mut sql, &mut args, search.from.as_deref(), search.to.as_deref());
         let mut order = String::from(" ORDER BY p.taken_at IS NULL, p.taken_at DESC, p.path");
         if let Some(limit) = search.limit {
-            order.push_str(&format!(" LIMIT {limit}"));
+            order.push_str(&format!(" LIMIT {limit} OFFSET {}", search.offset));
         }
         self.photos_where(&sql, args, &order)
     }
@@ -348,7 +368,8 @@ impl Catalog {
             "SELECT p.id, p.path, r.path, p.size, p.content_hash, p.format, p.width, p.height, p.orientation,
                     p.taken_at, p.taken_offset, p.gps_lat, p.gps_lon, p.camera_make, p.camera_model, p.status,
                     (SELECT count(*) FROM file_issues i WHERE i.photo_id = p.id)
-             FROM photos p JOIN roots r ON r.id = p.root_id WHERE 1 = 1{conditions}{order}"
+             FROM photos p JOIN roots r ON r.id = p.root_id
+             WHERE r.removed_at IS NULL{conditions}{order}"
         );
         let mut stmt = self.conn.prepare(&sql)?;
         let rows = stmt.query_map(rusqlite::params_from_iter(args), |r| {

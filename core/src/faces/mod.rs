@@ -19,7 +19,8 @@ use crate::error::{Error, ErrorKind, Result};
 pub use detect::DetectOptions;
 pub use job::FacesSummary;
 pub(crate) use job::run_faces_job;
-pub(crate) use thumbs::face_thumbnail;
+pub use thumbs::PhotoPreview;
+pub(crate) use thumbs::{face_thumbnail, photo_preview};
 
 /// The detector and embedder pair that produced a face; stored with every face so that a
 /// new model version is recognised and its faces redone.
@@ -114,25 +115,27 @@ pub fn model_search_path() -> Vec<PathBuf> {
     dirs
 }
 
+/// Whether `dir` holds both weight files.
+pub fn holds_models(dir: &Path) -> bool {
+    dir.join(weights::YUNET_FILE).is_file() && dir.join(weights::SFACE_FILE).is_file()
+}
+
 /// The first folder of [`model_search_path`] that holds both weight files.
 pub fn locate_models() -> Result<PathBuf> {
     let dirs = model_search_path();
-    dirs.iter()
-        .find(|d| d.join(weights::YUNET_FILE).is_file() && d.join(weights::SFACE_FILE).is_file())
-        .cloned()
-        .ok_or_else(|| {
-            let looked: Vec<String> = dirs.iter().map(|d| d.display().to_string()).collect();
-            Error::new(
-                ErrorKind::Model,
-                format!(
-                    "the face models are not installed (looked in {}); run scripts/fetch-models, \
+    dirs.iter().find(|d| holds_models(d)).cloned().ok_or_else(|| {
+        let looked: Vec<String> = dirs.iter().map(|d| d.display().to_string()).collect();
+        Error::new(
+            ErrorKind::Model,
+            format!(
+                "the face models are not installed (looked in {}); run scripts/fetch-models, \
                      or set KINDRED_MODELS_DIR to the folder holding {} and {}",
-                    looked.join(", "),
-                    weights::YUNET_FILE,
-                    weights::SFACE_FILE
-                ),
-            )
-        })
+                looked.join(", "),
+                weights::YUNET_FILE,
+                weights::SFACE_FILE
+            ),
+        )
+    })
 }
 
 fn model_error(what: &str, e: kindred_models::ModelError) -> Error {

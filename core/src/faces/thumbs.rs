@@ -53,3 +53,36 @@ pub(crate) fn face_thumbnail(catalog: &Catalog, cache_dir: &Path, face_id: i64) 
     save(cache_dir, face_id, &render(&image, face.x, face.y, face.w, face.h))
         .map_err(|e| Error::io(&path, "cannot write the face thumbnail", e))
 }
+
+/// A photo as a JPEG for the screen: upright (EXIF orientation applied, the frame face boxes
+/// are in) and at most `max_side` pixels on its long side. Any decodable format comes out as a
+/// JPEG, so the UI never needs to understand the original file.
+pub(crate) fn photo_preview(catalog: &Catalog, photo_id: i64, max_side: u32) -> Result<PhotoPreview> {
+    let photo = catalog.photo(photo_id)?;
+    let (_, image) = super::job::read_photo(&photo.path, Some(photo.orientation))
+        .map_err(|(_, message)| Error::new(ErrorKind::Io, format!("{}: {message}", photo.path.display())))?;
+    let (width, height) = image.dimensions();
+    let shown = if width.max(height) > max_side {
+        imageops::thumbnail(&image, scaled(width, height, max_side), scaled(height, width, max_side))
+    } else {
+        image
+    };
+    let mut jpeg = Vec::new();
+    image::codecs::jpeg::JpegEncoder::new_with_quality(&mut jpeg, 88).encode_image(&shown).map_err(|e| {
+        Error::new(ErrorKind::Io, format!("cannot encode a preview of photo {photo_id}: {e}"))
+    })?;
+    Ok(PhotoPreview { jpeg, width, height })
+}
+
+/// `side` scaled so that the longer of `side` and `other` becomes `max_side`.
+fn scaled(side: u32, other: u32, max_side: u32) -> u32 {
+    ((u64::from(side) * u64::from(max_side)) / u64::from(side.max(other))).max(1) as u32
+}
+
+/// An upright photo as a JPEG, with the size of the upright original (the frame of face boxes).
+#[derive(Debug, Clone)]
+pub struct PhotoPreview {
+    pub jpeg: Vec<u8>,
+    pub width: u32,
+    pub height: u32,
+}

@@ -442,7 +442,14 @@ fn search_finds_photos_with_all_or_any_of_several_people_newest_first() {
     let (of_a, of_b) = (photos_of(a), photos_of(b));
     let search = |people: Vec<i64>, match_all: bool, from: Option<&str>| {
         library
-            .search(&PhotoSearch { people, match_all, from: from.map(String::from), to: None, limit: None })
+            .search(&PhotoSearch {
+                people,
+                match_all,
+                from: from.map(String::from),
+                to: None,
+                limit: None,
+                offset: 0,
+            })
             .unwrap()
     };
     let any = search(vec![a, b], false, None);

@@ -486,3 +486,25 @@ fn files_that_are_not_photos_are_passed_over_on_every_scan() {
     }
     assert_eq!(fx.catalog().photos(&PhotoFilter::default()).unwrap().len(), 1);
 }
+
+#[test]
+fn a_removed_folder_leaves_lists_and_scans_and_comes_back_whole() {
+    let mut fx = Fixture::new();
+    fx.write("a.jpg", &jpeg(1));
+    fx.write("b.jpg", &jpeg(2));
+    fx.scan();
+    let ids: Vec<i64> = ["a.jpg", "b.jpg"].iter().map(|p| fx.photo(p).id).collect();
+    assert_eq!(fx.library.remove_root(&fx.photos_dir()).unwrap(), 2);
+    assert!(fx.library.roots().unwrap().is_empty());
+    assert!(fx.catalog().photos(&PhotoFilter::default()).unwrap().is_empty());
+    // With no folder left, a rescan has nothing to do rather than reading the removed one.
+    let rescan = fx.library.scan(&[], &ScanOptions::default(), &NoProgress, &CancelToken::new());
+    assert_eq!(rescan.unwrap_err().kind(), crate::ErrorKind::InvalidInput);
+    let err = fx.library.remove_root(&fx.dir.path().join("elsewhere")).unwrap_err();
+    assert_eq!(err.kind(), crate::ErrorKind::NotFound);
+    // Adding it again brings back the same rows, so whatever hangs on them is still there.
+    fx.scan();
+    let again: Vec<i64> = ["a.jpg", "b.jpg"].iter().map(|p| fx.photo(p).id).collect();
+    assert_eq!(again, ids);
+    assert_eq!(fx.library.roots().unwrap().len(), 1);
+}

@@ -1,0 +1,347 @@
+//! The commands the window may call: each one a call or two into [`kindred_core::Library`],
+//! run off the UI thread, with the core's types turned into the shapes of [`crate::dto`].
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use kindred_core::{Library, PhotoSearch, ReviewItem};
+use tauri::ipc::Channel;
+use tauri::{AppHandle, Manager};
+
+use crate::dto::{
+    AppError, DeviceChoice, DeviceInfo, ErrorCode, FaceCard, FileIssue, Folder, JobKind, JobOutcome,
+    JobProgress, LibraryInfo, MoveTarget, PersonCard, PersonDetail, PhotoCard, PhotoDetail, PhotoFace,
+    PhotoPage, ReviewQuestion, ReviewSubject, SearchQuery, Settings, count,
+};
+use crate::state::AppState;
+
+type CommandResult<T> = Result<T, AppError>;
+
+/// Pages are capped so that one call stays small whatever the window asks.
+const LARGEST_PAGE: u32 = 500;
+
+fn state(app: &AppHandle) -> Arc<AppState> {
+    Arc::clone(&app.state::<Arc<AppState>>())
+}
+
+/// Runs `work` on the command connection, on a blocking thread.
+async fn with_library<T, F>(app: AppHandle, work: F) -> CommandResult<T>
+where
+    T: Send + 'static,
+    F: FnOnce(&mut Library) -> kindred_core::Result<T> + Send + 'static,
+{
+    let state = state(&app);
+    tauri::async_runtime::spawn_blocking(move || work(&mut state.library()).map_err(AppError::from))
+        .await
+        .map_err(|e| AppError::new(ErrorCode::Internal, format!("a command failed: {e}")))?
+}
+
+// Library.
+
+#[tauri::command]
+pub(crate) async fn library_info(app: AppHandle) -> CommandResult<LibraryInfo> {
+    let state = state(&app);
+    let running_job = state.running_job();
+    let path = state.library_path().display().to_string();
+    with_library(app, move |library| {
+        let status = library.status()?;
+        Ok(LibraryInfo {
+            path,
+            folders: library
+                .roots()?
+                .into_iter()
+                .map(|r| Folder {
+                    path: r.path.display().to_string(),
+                    photos: count(r.photo_count),
+                    last_scan: r.last_scan_at,
+                })
+                .collect(),
+            photos: count(status.photos),
+            issues: count(status.issues),
+            running_job,
+        })
+    })
+    .await
+}
+
+#[tauri::command]
+pub(crate) async fn list_issues(app: AppHandle) -> CommandResult<Vec<FileIssue>> {
+    with_library(app, |library| {
+        Ok(library
+            .issues()?
+            .into_iter()
+            .map(|i| FileIssue {
+                path: i.path.display().to_string(),
+                kind: i.kind.code().to_string(),
+                severity: i.severity.as_str().to_string(),
+                message: i.message,
+            })
+            .collect())
+    })
+    .await
+}
+
+#[tauri::command]
+pub(crate) async fn remove_folder(app: AppHandle, path: String) -> CommandResult<u32> {
+    with_library(app, move |library| library.remove_root(&PathBuf::from(path)).map(count)).await
+}
+
+/// Starts a long job and answers when it ends; progress arrives on `on_progress` meanwhile.
+/// `folders` (scan only) are added to the library first; none rescans every folder.
+#[tauri::command]
+pub(crate) async fn run_job(
+    app: AppHandle,
+    kind: JobKind,
+    folders: Vec<String>,
+    on_progress: Channel<JobProgress>,
+) -> CommandResult<JobOutcome> {
+    let state = state(&app);
+    let folders = folders.into_iter().map(PathBuf::from).collect();
+    tauri::async_runtime::spawn_blocking(move || crate::jobs::run(&state, kind, folders, on_progress))
+        .await
+        .map_err(|e| AppError::new(ErrorCode::Internal, format!("the job failed: {e}")))?
+}
+
+/// Asks the running job to stop; false when none is running.
+#[tauri::command]
+pub(crate) fn cancel_job(app: AppHandle) -> bool {
+    state(&app).cancel_job()
+}
+
+// People.
+
+#[tauri::command]
+pub(crate) async fn list_people(app: AppHandle, include_hidden: bool) -> CommandResult<Vec<PersonCard>> {
+    with_library(app, move |library| {
+        Ok(library.people(include_hidden)?.into_iter().map(PersonCard::from).collect())
+    })
+    .await
+}
+
+#[tauri::command]
+pub(crate) async fn person_detail(app: AppHandle, id: i64) -> CommandResult<PersonDetail> {
+    with_library(app, move |library| {
+        let person = library.person(id)?;
+        let faces = library
+            .faces_of_person(person.id)?
+            .into_iter()
+            .map(|(id, photo_id, placement)| FaceCard { id, photo_id, placement: placement.into() })
+            .collect();
+        Ok(PersonDetail { person: person.into(), faces })
+    })
+    .await
+}
+
+/// Photos of one person, newest first, a page at a time.
+#[tauri::command]
+pub(crate) async fn person_photos(
+    app: AppHandle,
+    id: i64,
+    offset: u32,
+    limit: u32,
+) -> CommandResult<PhotoPage> {
+    search_photos(app, SearchQuery { people: vec![id], match_all: true, from: None, to: None, offset, limit })
+        .await
+}
+
+#[tauri::command]
+pub(crate) async fn search_photos(app: AppHandle, query: SearchQuery) -> CommandResult<PhotoPage> {
+    with_library(app, move |library| {
+        let limit = query.limit.clamp(1, LARGEST_PAGE);
+        // One more than asked tells whether there is a next page.
+        let mut photos = library.search(&PhotoSearch {
+            people: query.people,
+            match_all: query.match_all,
+            from: query.from.filter(|d| !d.is_empty()),
+            to: query.to.filter(|d| !d.is_empty()),
+            limit: Some(u64::from(limit) + 1),
+            offset: u64::from(query.offset),
+        })?;
+        let more = photos.len() > limit as usize;
+        photos.truncate(limit as usize);
+        Ok(PhotoPage { photos: photos.into_iter().map(PhotoCard::from).collect(), more })
+    })
+    .await
+}
+
+#[tauri::command]
+pub(crate) async fn name_person(app: AppHandle, id: i64, name: String) -> CommandResult<i64> {
+    with_library(app, move |library| library.name_person(id, &name)).await
+}
+
+/// Merges every person of `from` into `into`; returns the person that remains.
+#[tauri::command]
+pub(crate) async fn merge_people(app: AppHandle, into: i64, from: Vec<i64>) -> CommandResult<i64> {
+    with_library(app, move |library| {
+        let mut kept = into;
+        for other in from.into_iter().filter(|&p| p != into) {
+            kept = library.merge_people(kept, other)?;
+        }
+        Ok(kept)
+    })
+    .await
+}
+
+#[tauri::command]
+pub(crate) async fn set_hidden(app: AppHandle, id: i64, hidden: bool) -> CommandResult<i64> {
+    with_library(app, move |library| library.hide_person(id, hidden)).await
+}
+
+#[tauri::command]
+pub(crate) async fn set_cover(app: AppHandle, id: i64, face: i64) -> CommandResult<i64> {
+    with_library(app, move |library| library.set_cover(id, face)).await
+}
+
+/// Moves faces to another person, a new named person or a new group; returns where they went.
+#[tauri::command]
+pub(crate) async fn move_faces(app: AppHandle, faces: Vec<i64>, target: MoveTarget) -> CommandResult<i64> {
+    with_library(app, move |library| match target {
+        MoveTarget::Person { id } => library.move_faces(&faces, Some(id)),
+        MoveTarget::NewPerson { name } => library.move_faces_to_new_person(&faces, &name),
+        MoveTarget::NewGroup => library.move_faces(&faces, None),
+    })
+    .await
+}
+
+/// "Not this person".
+#[tauri::command]
+pub(crate) async fn remove_face(app: AppHandle, face: i64) -> CommandResult<i64> {
+    with_library(app, move |library| library.remove_face(face)).await
+}
+
+#[tauri::command]
+pub(crate) async fn not_a_face(app: AppHandle, face: i64) -> CommandResult<()> {
+    with_library(app, move |library| library.mark_not_a_face(face)).await
+}
+
+/// Undoes the last correction; answers what was undone, or null when nothing is left.
+#[tauri::command]
+pub(crate) async fn undo(app: AppHandle) -> CommandResult<Option<String>> {
+    with_library(app, |library| Ok(library.undo()?.map(|op| op.description))).await
+}
+
+#[tauri::command]
+pub(crate) async fn review_queue(app: AppHandle, limit: u32) -> CommandResult<Vec<ReviewQuestion>> {
+    with_library(app, move |library| {
+        Ok(library
+            .review_queue(limit.min(LARGEST_PAGE) as usize)?
+            .into_iter()
+            .map(ReviewQuestion::from)
+            .collect())
+    })
+    .await
+}
+
+#[tauri::command]
+pub(crate) async fn answer_review(app: AppHandle, question: ReviewQuestion, yes: bool) -> CommandResult<()> {
+    with_library(app, move |library| {
+        let subject = match question.subject {
+            ReviewSubject::Group => kindred_core::ReviewSubject::Group(question.subject_id),
+            ReviewSubject::Face => kindred_core::ReviewSubject::Face(question.subject_id),
+        };
+        let item = ReviewItem {
+            subject,
+            person_id: question.person_id,
+            person_name: question.person_name,
+            similarity: question.similarity,
+            faces: u64::from(question.faces),
+            sample_face_id: question.sample_face,
+            priority: 0.0,
+        };
+        library.answer_review(&item, yes)
+    })
+    .await
+}
+
+// Photos.
+
+#[tauri::command]
+pub(crate) async fn photo_detail(app: AppHandle, id: i64) -> CommandResult<PhotoDetail> {
+    with_library(app, move |library| {
+        let photo = library.photo(id)?;
+        let names = library.catalog().person_names()?;
+        let mut faces = Vec::new();
+        for face in library.faces_of_photo(id)? {
+            let assignment = library.catalog().assignment_of_face(face.id)?;
+            let person_id = assignment.map(|(person, _)| person);
+            faces.push(PhotoFace {
+                id: face.id,
+                x: face.x,
+                y: face.y,
+                w: face.w,
+                h: face.h,
+                person_id,
+                person_name: person_id.and_then(|p| names.get(&p).cloned()),
+                placement: assignment.map(|(_, how)| how.into()),
+            });
+        }
+        let (width, height) = (photo.width.unwrap_or(0), photo.height.unwrap_or(0));
+        // Orientations 5 to 8 turn the picture a quarter: the upright frame swaps sides.
+        let (width, height) =
+            if (5..=8).contains(&photo.orientation) { (height, width) } else { (width, height) };
+        Ok(PhotoDetail {
+            id: photo.id,
+            path: photo.path.display().to_string(),
+            file_name: PhotoCard::from(photo.clone()).file_name,
+            taken_at: photo.taken_at,
+            width,
+            height,
+            faces,
+        })
+    })
+    .await
+}
+
+// Settings.
+
+#[tauri::command]
+pub(crate) async fn get_settings(app: AppHandle) -> CommandResult<Settings> {
+    with_library(app, |library| {
+        Ok(Settings {
+            device: library.device_setting()?.into(),
+            threshold: library.people_settings()?.threshold,
+            fine_tuned_model: library.active_adapter()?,
+        })
+    })
+    .await
+}
+
+#[tauri::command]
+pub(crate) async fn set_device(app: AppHandle, device: DeviceChoice) -> CommandResult<()> {
+    with_library(app, move |library| library.set_device_setting(device.into())).await
+}
+
+/// Sets the grouping threshold and regroups every face under it (names and corrections stay).
+#[tauri::command]
+pub(crate) async fn set_threshold(app: AppHandle, threshold: f32) -> CommandResult<()> {
+    with_library(app, move |library| {
+        let mut settings = library.people_settings()?;
+        settings.threshold = threshold;
+        library.set_people_settings(&settings).map(drop)
+    })
+    .await
+}
+
+/// Goes back to the base model (a fine-tuned one stays on disk).
+#[tauri::command]
+pub(crate) async fn use_base_model(app: AppHandle) -> CommandResult<()> {
+    with_library(app, |library| library.use_adapter(None).map(drop)).await
+}
+
+/// Loads the face networks on the chosen device and says what they run on.
+#[tauri::command]
+pub(crate) async fn device_info(app: AppHandle) -> CommandResult<DeviceInfo> {
+    let state = state(&app);
+    tauri::async_runtime::spawn_blocking(move || {
+        let device = state.library().device_setting()?;
+        let report = state.engine(device)?.device();
+        Ok(DeviceInfo {
+            kind: report.kind.to_string(),
+            backend: report.backend,
+            adapter: report.adapter,
+            driver: report.driver,
+        })
+    })
+    .await
+    .map_err(|e| AppError::new(ErrorCode::Internal, format!("a command failed: {e}")))?
+}

@@ -1,0 +1,83 @@
+//! Kindred's desktop window: a thin shell over `kindred-core`. Commands live in
+//! [`commands`], long jobs in [`jobs`], pictures are served by the `kindred:` protocol
+//! ([`media`]); everything else is the core's.
+
+// No console window beside the app on Windows release builds.
+#![cfg_attr(not(debug_assertions), windows_subsystem = "windows")]
+
+mod commands;
+mod dto;
+mod jobs;
+mod media;
+mod state;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use tauri::Manager;
+
+use crate::state::AppState;
+
+/// Which library to open: `--library FILE`, else `$KINDRED_LIBRARY` (as for the CLI), else the
+/// platform's default.
+fn library_path() -> kindred_core::Result<PathBuf> {
+    let mut args = std::env::args_os().skip(1);
+    while let Some(arg) = args.next() {
+        if arg == "--library"
+            && let Some(path) = args.next()
+        {
+            return Ok(PathBuf::from(path));
+        }
+    }
+    match std::env::var_os("KINDRED_LIBRARY") {
+        Some(path) if !path.is_empty() => Ok(PathBuf::from(path)),
+        _ => kindred_core::Library::default_path(),
+    }
+}
+
+fn main() {
+    tauri::Builder::default()
+        .plugin(tauri_plugin_dialog::init())
+        .setup(|app| {
+            // The weights ship as resources of the package; a development build finds them in
+            // the repository instead.
+            let bundled = app.path().resource_dir().ok().map(|dir| dir.join("models"));
+            let models_dir = bundled.filter(|dir| kindred_core::faces::holds_models(dir));
+            let state = AppState::open(&library_path()?, models_dir)?;
+            app.manage(Arc::new(state));
+            Ok(())
+        })
+        .register_asynchronous_uri_scheme_protocol("kindred", |context, request, responder| {
+            let state = Arc::clone(&context.app_handle().state::<Arc<AppState>>());
+            tauri::async_runtime::spawn_blocking(move || responder.respond(media::respond(&state, &request)));
+        })
+        .invoke_handler(tauri::generate_handler![
+            commands::library_info,
+            commands::list_issues,
+            commands::remove_folder,
+            commands::run_job,
+            commands::cancel_job,
+            commands::list_people,
+            commands::person_detail,
+            commands::person_photos,
+            commands::search_photos,
+            commands::name_person,
+            commands::merge_people,
+            commands::set_hidden,
+            commands::set_cover,
+            commands::move_faces,
+            commands::remove_face,
+            commands::not_a_face,
+            commands::undo,
+            commands::review_queue,
+            commands::answer_review,
+            commands::photo_detail,
+            commands::get_settings,
+            commands::set_device,
+            commands::set_threshold,
+            commands::use_base_model,
+            commands::device_info,
+        ])
+        .run(tauri::generate_context!())
+        .expect("Kindred's window could not start");
+}

@@ -1,0 +1,144 @@
+// End-to-end: the real app, in a real window (WebKitWebDriver through tauri-driver, under Xvfb),
+// over a library made from the public-domain sample photos. Run by scripts/e2e, which builds the
+// app and starts the display and the driver.
+import assert from "node:assert/strict";
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { afterEach, before, test } from "node:test";
+import { ENTER, Session } from "./webdriver.mjs";
+
+const { KINDRED_APP, KINDRED_E2E_PHOTOS, KINDRED_E2E_LIBRARY, KINDRED_E2E_SHOTS, KINDRED_E2E_BIG_LIBRARY } = process.env;
+const DRIVER = process.env.KINDRED_E2E_DRIVER ?? "http://127.0.0.1:4444";
+const NAME = "Joe Biden";
+
+function open(library) {
+  return Session.start(DRIVER, {
+    browserName: "wry",
+    "tauri:options": { application: KINDRED_APP, args: ["--library", library] },
+  });
+}
+
+async function shoot(session, name) {
+  const png = Buffer.from(await session.screenshot(), "base64");
+  writeFileSync(join(KINDRED_E2E_SHOTS, `${name}.png`), png);
+}
+
+/** Whether every picture matching `css` has loaded real pixels. */
+async function picturesLoaded(session, css) {
+  return session.script(
+    `const images = [...document.querySelectorAll(arguments[0])];
+     return images.length > 0 && images.every((img) => img.complete && img.naturalWidth > 0);`,
+    css,
+  );
+}
+
+async function go(session, tab) {
+  await session.click(await session.find(`[data-testid=nav-${tab}]`));
+}
+
+// WebKitWebDriver drives one window at a time: each test opens the app and closes it.
+let app = null;
+before(() => {
+  for (const name of ["KINDRED_APP", "KINDRED_E2E_PHOTOS", "KINDRED_E2E_LIBRARY", "KINDRED_E2E_SHOTS"]) {
+    assert.ok(process.env[name], `${name} must be set (scripts/e2e sets it)`);
+  }
+});
+afterEach(async () => {
+  await app?.end().catch(() => {});
+  app = null;
+});
+
+/** Runs `body`; on failure, a screenshot of the window shows where it stopped. */
+async function screenshotOnFailure(name, body) {
+  try {
+    await body();
+  } catch (error) {
+    if (app) await shoot(app, `failed-${name}`).catch(() => {});
+    throw error;
+  }
+}
+
+test("scan, see people, name one, search by the name, see the photos", async () => {
+  app = await open(KINDRED_E2E_LIBRARY);
+  await screenshotOnFailure("workflow", workflow);
+});
+
+async function workflow() {
+  await go(app, "library");
+  const input = await app.waitFor("[data-testid=folder-input]");
+  await app.type(input, KINDRED_E2E_PHOTOS);
+  await app.click(await app.find("[data-testid=add-folder]"));
+  // Adding a folder scans it and then finds the faces: wait for the faces job's outcome.
+  const notice = await app.waitFor("[data-testid=notice]", {
+    timeout: 300_000,
+    accept: async (e) => (await app.text(e)).includes("faces found"),
+    what: "the faces job to finish",
+  });
+  const outcome = await app.text(notice);
+  assert.match(outcome, /6 photos analysed, \d+ faces found/, outcome);
+  assert.match(await app.text(await app.find("[data-testid=library-summary]")), /^6 photos in 1 folder/);
+  await shoot(app, "1-library");
+
+  await go(app, "people");
+  await app.waitFor("[data-testid=person-tile]");
+  await app.waitFor("[data-testid=person-tile] img", { accept: () => picturesLoaded(app, "[data-testid=person-tile] img"), what: "face thumbnails" });
+  // The sample portrait carries its names in XMP: they arrive as named people.
+  const named = await Promise.all((await app.findAll("[data-testid=person-name]")).map((e) => app.text(e)));
+  assert.ok(named.includes("Marie Curie"), `named people: ${named}`);
+  await shoot(app, "2-people");
+
+  // Name the unnamed group of the two Biden portraits in place.
+  let nameInput = null;
+  for (const tile of await app.findAll("[data-testid=person-tile]")) {
+    const [input] = await app.findAllIn(tile, "[data-testid=name-input]");
+    if (input && (await app.text(tile)).includes("2 photos")) nameInput = input;
+  }
+  assert.ok(nameInput, "an unnamed group of two photos");
+  await app.type(nameInput, NAME + ENTER);
+  const tile = await app.waitFor("[data-testid=person-tile]", { accept: async (e) => (await app.text(e)).includes(NAME), what: `a person named ${NAME}` });
+
+  // Their page: the two photos.
+  await app.click((await app.findAllIn(tile, ".face-button"))[0]);
+  await app.waitFor("[data-testid=person-title]", { accept: async (e) => (await app.text(e)) === NAME });
+  await app.waitFor("[data-testid=person-photos] [data-testid=photo-tile] img", { accept: () => picturesLoaded(app, "[data-testid=person-photos] img"), what: "the person's photos" });
+  assert.equal((await app.findAll("[data-testid=person-photos] [data-testid=photo-tile]")).length, 2);
+  await shoot(app, "3-person");
+
+  // Search by the new name.
+  await go(app, "search");
+  const search = await app.waitFor("[data-testid=search-input]");
+  // (Enter may first pick the suggestion the name list offers; the button adds at once.)
+  await app.type(search, NAME);
+  await app.click(await app.find("[data-testid=search-add]"));
+  await app.waitFor("[data-testid=search-count]", { accept: async (e) => (await app.text(e)) === "2 photos", what: "2 photos found" });
+  await app.waitFor("[data-testid=search-results] img", { accept: () => picturesLoaded(app, "[data-testid=search-results] img"), what: "search results" });
+  await shoot(app, "4-search");
+
+  // One of the photos, with the named face boxed.
+  await app.click(await app.find("[data-testid=search-results] [data-testid=photo-tile]"));
+  await app.waitFor("[data-testid=face-box]", { accept: async (e) => (await app.text(e)) === NAME, what: `a face box named ${NAME}` });
+  await app.waitFor("[data-testid=photo-image]", { accept: () => picturesLoaded(app, "[data-testid=photo-image]"), what: "the photo" });
+  await shoot(app, "5-photo");
+
+  await go(app, "settings");
+  await app.waitFor("[data-testid=device-info]", { timeout: 120_000, accept: async (e) => (await app.text(e)).startsWith("In use"), what: "the device in use" });
+  await shoot(app, "6-settings");
+}
+
+test("the People view of a library with 10,000 people opens quickly", { skip: !KINDRED_E2E_BIG_LIBRARY }, async () => {
+  const big = (app = await open(KINDRED_E2E_BIG_LIBRARY));
+  {
+    await go(big, "library");
+    await big.waitFor("[data-testid=library-summary]");
+    const started = Date.now();
+    await go(big, "people");
+    await big.waitFor("[data-testid=person-tile]", { what: "the first people" });
+    const wall = Date.now() - started;
+    const counted = await big.text(await big.find("[data-testid=people-count]"));
+    const inPage = Number(await big.script("return document.body.dataset.peopleLoadMs"));
+    const people = counted.match(/[\d,]+/g).map((n) => Number(n.replace(/,/g, ""))).reduce((a, b) => a + b, 0);
+    console.log(`BENCH people view: ${people} people; listed and drawn in ${inPage} ms in the page, ${wall} ms including the driver's round trips`);
+    assert.ok(people >= 10_000, `the synthetic library has ${people} people`);
+    await shoot(big, "7-people-10k");
+  }
+});

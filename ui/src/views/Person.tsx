@@ -1,0 +1,248 @@
+// One person: their photos (newest first), their faces with corrections, and the
+// "is this X?" questions about them.
+import { useCallback, useEffect, useRef, useState } from "preact/hooks";
+import { api, faceUrl, photoUrl } from "../api";
+import type { PersonCard } from "../bindings/PersonCard";
+import type { PersonDetail } from "../bindings/PersonDetail";
+import type { PhotoCard } from "../bindings/PhotoCard";
+import type { ReviewQuestion } from "../bindings/ReviewQuestion";
+import { PersonPicker, targetFor } from "../components/PersonPicker";
+import { VirtualGrid } from "../components/VirtualGrid";
+import { go } from "../router";
+import { libraryChanged, notify, reportError, useAppState } from "../store";
+
+const PAGE = 200;
+
+type Tab = "photos" | "faces" | "review";
+
+export function PersonView({ id }: { id: number }) {
+  const { revision } = useAppState();
+  const [detail, setDetail] = useState<PersonDetail | null>(null);
+  const [tab, setTab] = useState<Tab>("photos");
+  const [rename, setRename] = useState<string | null>(null);
+
+  useEffect(() => {
+    api.personDetail(id).then(setDetail).catch((error) => {
+      reportError(error);
+      go({ view: "people" });
+    });
+  }, [id, revision]);
+
+  if (!detail) return <section class="view" data-testid="person-view">Loading…</section>;
+  const person = detail.person;
+  const saveName = async () => {
+    if (rename === null || !rename.trim()) return setRename(null);
+    try {
+      await api.namePerson(person.id, rename.trim());
+      setRename(null);
+      libraryChanged();
+    } catch (error) {
+      reportError(error);
+    }
+  };
+
+  return (
+    <section class="view person" data-testid="person-view">
+      <header class="view-header person-header">
+        {person.coverFace !== null && <img class="avatar" src={faceUrl(person.coverFace)} alt="" />}
+        <div>
+          {rename === null ? (
+            <h1 data-testid="person-title" onDblClick={() => setRename(person.name ?? "")} title="Double-click to rename">
+              {person.name ?? "Unnamed"}
+            </h1>
+          ) : (
+            <form onSubmit={(e) => (e.preventDefault(), saveName())}>
+              <input autoFocus value={rename} onInput={(e) => setRename(e.currentTarget.value)} onBlur={saveName} data-testid="rename-input" />
+            </form>
+          )}
+          <p class="muted">
+            {person.photos.toLocaleString()} photos · {person.faces.toLocaleString()} faces, {person.confirmed.toLocaleString()} confirmed by you
+          </p>
+        </div>
+        <span class="spacer" />
+        <button onClick={() => setRename(person.name ?? "")}>{person.name ? "Rename" : "Name"}</button>
+        <button onClick={() => api.setHidden(person.id, !person.hidden).then(libraryChanged).catch(reportError)}>{person.hidden ? "Unhide" : "Hide"}</button>
+      </header>
+      <div class="subtabs">
+        {(["photos", "faces", "review"] as Tab[]).map((t) => (
+          <button key={t} class={tab === t ? "active" : ""} onClick={() => setTab(t)} data-testid={`tab-${t}`}>
+            {t === "photos" ? "Photos" : t === "faces" ? "Faces" : "Is this them?"}
+          </button>
+        ))}
+      </div>
+      {tab === "photos" && <PersonPhotos person={person} revision={revision} />}
+      {tab === "faces" && <PersonFaces detail={detail} />}
+      {tab === "review" && person.name !== null && <ReviewQueue person={person} />}
+      {tab === "review" && person.name === null && <p class="muted">Name this group first; then Kindred asks about faces that may be them.</p>}
+    </section>
+  );
+}
+
+/** Pages of photos, loaded as the grid scrolls; starts over when `deps` change. */
+export function usePhotoPages(load: (offset: number, limit: number) => Promise<{ photos: PhotoCard[]; more: boolean }>, deps: unknown[]) {
+  const key = JSON.stringify(deps);
+  const [pages, setPages] = useState({ key, photos: [] as PhotoCard[], more: true });
+  const current = pages.key === key ? pages : { key, photos: [] as PhotoCard[], more: true };
+  // The page being asked for (key and offset), so that one page is never asked for twice.
+  const pending = useRef<string | null>(null);
+  const offset = current.photos.length;
+  const loadMore = useCallback(() => {
+    const token = `${key}@${offset}`;
+    if (!current.more || pending.current === token) return;
+    pending.current = token;
+    load(offset, PAGE)
+      .then((page) =>
+        setPages((previous) => {
+          const base = previous.key === key ? previous : { key, photos: [] as PhotoCard[], more: true };
+          // An answer for a listing that moved on (new filters, or a page already added) is dropped.
+          if (base.photos.length !== offset) return previous;
+          return { key, photos: [...base.photos, ...page.photos], more: page.more };
+        }),
+      )
+      .catch(reportError)
+      .finally(() => {
+        if (pending.current === token) pending.current = null;
+      });
+  }, [key, offset, current.more]);
+  return { photos: current.photos, more: current.more, loadMore };
+}
+
+export function PhotoGrid({ photos, loadMore, testId }: { photos: PhotoCard[]; loadMore: () => void; testId: string }) {
+  return (
+    <VirtualGrid
+      testId={testId}
+      items={photos}
+      cellWidth={200}
+      cellHeight={200}
+      itemKey={(p) => p.id}
+      onNearEnd={loadMore}
+      render={(photo) => (
+        <a class="photo-tile" href={`#/photo/${photo.id}`} title={`${photo.fileName}${photo.takenAt ? ` · ${photo.takenAt.slice(0, 10)}` : ""}`} data-testid="photo-tile">
+          <img src={photoUrl(photo.id, 400)} alt={photo.fileName} loading="lazy" />
+        </a>
+      )}
+    />
+  );
+}
+
+function PersonPhotos({ person, revision }: { person: PersonCard; revision: number }) {
+  const { photos, loadMore } = usePhotoPages((offset, limit) => api.personPhotos(person.id, offset, limit), [person.id, revision]);
+  return <PhotoGrid photos={photos} loadMore={loadMore} testId="person-photos" />;
+}
+
+function PersonFaces({ detail }: { detail: PersonDetail }) {
+  const [selected, setSelected] = useState<Set<number>>(new Set());
+  const [moving, setMoving] = useState(false);
+  const faces = detail.faces;
+  const act = async (work: () => Promise<unknown>, message: string) => {
+    try {
+      await work();
+      setSelected(new Set());
+      setMoving(false);
+      notify(message);
+      libraryChanged();
+    } catch (error) {
+      reportError(error);
+    }
+  };
+  const ids = [...selected];
+  return (
+    <>
+      <div class="toolbar">
+        <span class="muted">{selected.size > 0 ? `${selected.size} selected` : "Select faces to correct them"}</span>
+        <span class="spacer" />
+        <button disabled={!selected.size} onClick={() => act(() => Promise.all(ids.map((f) => api.removeFace(f))), "Removed; Kindred will not put those faces here again.")} data-testid="not-this-person">
+          Not this person
+        </button>
+        <button disabled={!selected.size} onClick={() => act(() => Promise.all(ids.map((f) => api.notAFace(f))), "Marked as not faces.")}>Not a face</button>
+        <button disabled={selected.size !== 1} onClick={() => act(() => api.setCover(detail.person.id, ids[0]), "Cover changed.")}>Use as cover</button>
+        <button disabled={!selected.size} onClick={() => setMoving(true)}>Move to…</button>
+        {moving && (
+          <PersonPicker
+            placeholder="Someone else, or a new name"
+            onPick={(pick) => act(() => api.moveFaces(ids, targetFor(pick)), "Moved.")}
+            onCancel={() => setMoving(false)}
+          />
+        )}
+      </div>
+      <VirtualGrid
+        testId="person-faces"
+        items={faces}
+        cellWidth={140}
+        cellHeight={150}
+        itemKey={(f) => f.id}
+        render={(face) => (
+          <label class={`face-tile${selected.has(face.id) ? " selected" : ""}`} title={face.placement === "user" ? "Confirmed by you" : face.placement === "match" ? "Recognised" : "Grouped"}>
+            <img src={faceUrl(face.id)} alt="" loading="lazy" />
+            <input
+              type="checkbox"
+              checked={selected.has(face.id)}
+              onChange={() => {
+                const next = new Set(selected);
+                if (next.has(face.id)) next.delete(face.id);
+                else next.add(face.id);
+                setSelected(next);
+              }}
+            />
+            <span class={`placement ${face.placement}`}>{face.placement === "user" ? "✓" : ""}</span>
+          </label>
+        )}
+      />
+    </>
+  );
+}
+
+/** The questions about this person, answered with y, n or s (skip). */
+export function ReviewQueue({ person }: { person: PersonCard }) {
+  const [questions, setQuestions] = useState<ReviewQuestion[] | null>(null);
+  const [index, setIndex] = useState(0);
+  const load = () =>
+    api
+      .reviewQueue(500)
+      .then((all) => {
+        setQuestions(all.filter((q) => q.personId === person.id));
+        setIndex(0);
+      })
+      .catch(reportError);
+  useEffect(() => void load(), [person.id]);
+
+  const question = questions?.[index];
+  const answer = async (yes: boolean | null) => {
+    if (!question) return;
+    if (yes === null) return setIndex(index + 1);
+    try {
+      await api.answerReview(question, yes);
+      setQuestions((qs) => (qs ? qs.filter((q) => q !== question) : qs));
+      libraryChanged();
+    } catch (error) {
+      reportError(error);
+    }
+  };
+  useEffect(() => {
+    const onKey = (e: KeyboardEvent) => {
+      if (e.target instanceof HTMLInputElement) return;
+      if (e.key === "y") answer(true);
+      else if (e.key === "n") answer(false);
+      else if (e.key === "s") answer(null);
+    };
+    window.addEventListener("keydown", onKey);
+    return () => window.removeEventListener("keydown", onKey);
+  });
+
+  if (questions === null) return <p class="muted">Loading…</p>;
+  if (!question) return <p class="muted" data-testid="review-done">No more questions about {person.name}.</p>;
+  return (
+    <div class="review" data-testid="review">
+      <img class="review-face" src={faceUrl(question.sampleFace)} alt="" />
+      <p class="review-question">
+        Is this {person.name}?{question.faces > 1 ? ` (${question.faces} faces)` : ""}
+      </p>
+      <div class="toolbar">
+        <button onClick={() => answer(true)}><kbd>Y</kbd> Yes</button>
+        <button onClick={() => answer(false)}><kbd>N</kbd> No</button>
+        <button onClick={() => answer(null)}><kbd>S</kbd> Skip</button>
+      </div>
+      <p class="muted small">{questions.length - index - 1} more after this one</p>
+    </div>
+  );
+}

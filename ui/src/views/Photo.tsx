@@ -1,0 +1,72 @@
+// One photo with its faces boxed and named; a click on a box names or corrects that face.
+import { useEffect, useState } from "preact/hooks";
+import { api, photoUrl } from "../api";
+import type { PhotoDetail } from "../bindings/PhotoDetail";
+import type { PhotoFace } from "../bindings/PhotoFace";
+import { PersonPicker, targetFor } from "../components/PersonPicker";
+import { libraryChanged, notify, reportError, useAppState } from "../store";
+
+/** A face box as percentages of the upright photo, so it follows the image at any size. */
+export function boxStyle(face: PhotoFace, width: number, height: number) {
+  const pct = (v: number, of: number) => `${((100 * v) / Math.max(1, of)).toFixed(3)}%`;
+  return { left: pct(face.x, width), top: pct(face.y, height), width: pct(face.w, width), height: pct(face.h, height) };
+}
+
+export function PhotoView({ id }: { id: number }) {
+  const { revision } = useAppState();
+  const [photo, setPhoto] = useState<PhotoDetail | null>(null);
+  const [active, setActive] = useState<number | null>(null);
+  useEffect(() => {
+    api.photoDetail(id).then(setPhoto).catch(reportError);
+  }, [id, revision]);
+  if (!photo) return <section class="view" data-testid="photo-view">Loading…</section>;
+  const face = photo.faces.find((f) => f.id === active) ?? null;
+  const act = async (work: () => Promise<unknown>, message: string) => {
+    try {
+      await work();
+      setActive(null);
+      notify(message);
+      libraryChanged();
+    } catch (error) {
+      reportError(error);
+    }
+  };
+  return (
+    <section class="view photo" data-testid="photo-view">
+      <header class="view-header">
+        <button class="link" onClick={() => history.back()}>← Back</button>
+        <h1 title={photo.path}>{photo.fileName}</h1>
+        <p class="muted">
+          {photo.takenAt ? new Date(photo.takenAt).toLocaleString() : "date unknown"} · {photo.faces.length} {photo.faces.length === 1 ? "face" : "faces"}
+        </p>
+      </header>
+      <div class="photo-stage">
+        <div class="photo-frame" style={{ aspectRatio: `${Math.max(1, photo.width)} / ${Math.max(1, photo.height)}` }}>
+          <img src={photoUrl(photo.id)} alt={photo.fileName} data-testid="photo-image" />
+          {photo.faces.map((f) => (
+            <button key={f.id} class={`face-box${f.placement === "user" ? " confirmed" : ""}${f.id === active ? " active" : ""}`} style={boxStyle(f, photo.width, photo.height)} onClick={() => setActive(f.id === active ? null : f.id)} data-testid="face-box" data-face-id={f.id}>
+              <span class="face-label">{f.personName ?? (f.personId !== null ? "Unnamed" : "?")}</span>
+            </button>
+          ))}
+        </div>
+        {face && (
+          <aside class="face-panel" data-testid="face-panel">
+            <h2>{face.personName ?? "Who is this?"}</h2>
+            {face.personId !== null && (
+              <p>
+                <a href={`#/person/${face.personId}`}>Open {face.personName ?? "this group"}</a>
+              </p>
+            )}
+            <PersonPicker key={face.id} placeholder={face.personName ? "Someone else?" : "Name this face"} onPick={(pick) => act(() => api.moveFaces([face.id], targetFor(pick)), "Named.")} />
+            <div class="toolbar">
+              {face.personId !== null && (
+                <button onClick={() => act(() => api.removeFace(face.id), "Kindred will not put this face with them again.")}>Not {face.personName ?? "this person"}</button>
+              )}
+              <button onClick={() => act(() => api.notAFace(face.id), "Marked as not a face.")}>Not a face</button>
+            </div>
+          </aside>
+        )}
+      </div>
+    </section>
+  );
+}

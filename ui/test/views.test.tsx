@@ -1,0 +1,170 @@
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { PeopleView, orderPeople } from "../src/views/People";
+import { PhotoView, boxStyle } from "../src/views/Photo";
+import { ReviewQueue } from "../src/views/Person";
+import { SearchView } from "../src/views/Search";
+import { describeFinetune } from "../src/views/Settings";
+import { visibleRange } from "../src/components/VirtualGrid";
+import { findByName, targetFor } from "../src/components/PersonPicker";
+import { estimateSecondsLeft, getState, runJobs, setState } from "../src/store";
+import { formatDuration } from "../src/components/JobBar";
+import { cleanup, click, mockCommands, mount, person, settle, submit, type } from "./helpers";
+
+beforeEach(() => setState({ job: null, notice: null, lastOutcome: null }));
+afterEach(cleanup);
+
+describe("People", () => {
+  it("shows named people first, then groups by size", () => {
+    const ordered = orderPeople([person(1, null, 2), person(2, "Zoe"), person(3, null, 9), person(4, "Ada")]);
+    expect(ordered.map((p) => p.id)).toEqual([4, 2, 3, 1]);
+  });
+
+  it("names an unnamed group in place", async () => {
+    const calls = mockCommands((command) => (command === "list_people" ? [person(1, "Ada"), person(2, null)] : 2));
+    const view = await mount(<PeopleView />);
+    const tiles = view.querySelectorAll("[data-testid=person-tile]");
+    expect(tiles).toHaveLength(2);
+    const input = view.querySelector<HTMLInputElement>("[data-testid=name-input]")!;
+    await type(input, "  Grace  ");
+    await submit(input.form!);
+    expect(calls.find((c) => c.command === "name_person")?.args).toEqual({ id: 2, name: "Grace" });
+  });
+
+  it("merges the selected people into the named one", async () => {
+    const calls = mockCommands((command) => (command === "list_people" ? [person(1, null, 5), person(2, "Ada", 2)] : 2));
+    const view = await mount(<PeopleView />);
+    for (const box of view.querySelectorAll<HTMLInputElement>("input.select")) await click(box);
+    await click(view.querySelector("[data-testid=merge]")!);
+    expect(calls.find((c) => c.command === "merge_people")?.args).toEqual({ into: 2, from: [2, 1] });
+  });
+
+  it("draws only the tiles in view of 10,000 people", async () => {
+    const many = Array.from({ length: 10_000 }, (_, i) => person(i + 1, i % 2 ? `Person ${i}` : null));
+    mockCommands(() => many);
+    const view = await mount(<PeopleView />);
+    const drawn = view.querySelectorAll("[data-testid=person-tile]").length;
+    expect(drawn).toBeGreaterThan(0);
+    expect(drawn).toBeLessThan(100);
+    expect(view.querySelector("[data-testid=people-count]")!.textContent).toContain("5,000 named");
+  });
+});
+
+describe("VirtualGrid", () => {
+  it("covers the visible rows and a few more", () => {
+    expect(visibleRange(0, 600, 200, 100)).toEqual({ first: 0, last: 6 });
+    expect(visibleRange(2000, 600, 200, 100)).toEqual({ first: 7, last: 16 });
+    expect(visibleRange(19_800, 600, 200, 100)).toEqual({ first: 96, last: 100 });
+  });
+});
+
+describe("Photo", () => {
+  const detail = {
+    id: 5,
+    path: "/p/a.jpg",
+    fileName: "a.jpg",
+    takenAt: null,
+    width: 1000,
+    height: 500,
+    faces: [
+      { id: 50, x: 100, y: 50, w: 200, h: 100, personId: 2, personName: "Ada", placement: "user" },
+      { id: 51, x: 500, y: 250, w: 100, h: 100, personId: null, personName: null, placement: null },
+    ],
+  };
+
+  it("places boxes as shares of the upright photo", () => {
+    expect(boxStyle(detail.faces[0] as never, 1000, 500)).toEqual({ left: "10.000%", top: "10.000%", width: "20.000%", height: "20.000%" });
+  });
+
+  it("names a face from its box", async () => {
+    const calls = mockCommands((command) => (command === "photo_detail" ? detail : command === "list_people" ? [person(2, "Ada")] : 9));
+    const view = await mount(<PhotoView id={5} />);
+    const boxes = view.querySelectorAll("[data-testid=face-box]");
+    expect([...boxes].map((b) => b.textContent)).toEqual(["Ada", "?"]);
+    await click(boxes[1]);
+    const picker = view.querySelector<HTMLInputElement>("[data-testid=person-picker]")!;
+    await type(picker, "ada");
+    await submit(picker.form!);
+    expect(calls.find((c) => c.command === "move_faces")?.args).toEqual({ faces: [51], target: { kind: "person", id: 2 } });
+  });
+});
+
+describe("Person picker", () => {
+  it("picks an existing person by name, else makes a new one", () => {
+    const people = [person(1, "Ada Lovelace"), person(2, null)];
+    const found = findByName(people, " ada lovelace ");
+    expect(found?.id).toBe(1);
+    expect(targetFor({ person: found! })).toEqual({ kind: "person", id: 1 });
+    expect(findByName(people, "Grace")).toBeUndefined();
+    expect(targetFor({ newName: "Grace" })).toEqual({ kind: "new_person", name: "Grace" });
+  });
+});
+
+describe("Review", () => {
+  it("answers with y and n, and skips with s", async () => {
+    const questions = [
+      { subject: "group", subjectId: 7, personId: 1, personName: "Ada", similarity: 0.4, faces: 3, sampleFace: 70 },
+      { subject: "face", subjectId: 8, personId: 1, personName: "Ada", similarity: 0.4, faces: 1, sampleFace: 8 },
+      { subject: "face", subjectId: 9, personId: 1, personName: "Ada", similarity: 0.4, faces: 1, sampleFace: 9 },
+      { subject: "face", subjectId: 10, personId: 4, personName: "Bo", similarity: 0.4, faces: 1, sampleFace: 10 },
+    ];
+    const calls = mockCommands((command) => (command === "review_queue" ? questions : null));
+    const view = await mount(<ReviewQueue person={person(1, "Ada")} />);
+    expect(view.textContent).toContain("Is this Ada? (3 faces)");
+    const press = async (key: string) => {
+      window.dispatchEvent(new KeyboardEvent("keydown", { key }));
+      await settle();
+    };
+    await press("y");
+    await press("s");
+    await press("n");
+    const answers = calls.filter((c) => c.command === "answer_review").map((c) => [(c.args.question as { subjectId: number }).subjectId, c.args.yes]);
+    expect(answers).toEqual([[7, true], [9, false]]);
+    expect(view.querySelector("[data-testid=review-done]")).not.toBeNull();
+  });
+});
+
+describe("Search", () => {
+  it("asks for photos with any of the chosen people in a date range", async () => {
+    const calls = mockCommands((command) =>
+      command === "list_people" ? [person(1, "Ada"), person(2, "Bo")] : { photos: [{ id: 3, fileName: "x.jpg", takenAt: null }], more: false },
+    );
+    const view = await mount(<SearchView />);
+    const input = view.querySelector<HTMLInputElement>("[data-testid=search-input]")!;
+    for (const name of ["Ada", "bo"]) {
+      await type(input, name);
+      await submit(input.form!);
+    }
+    const mode = view.querySelector<HTMLSelectElement>("[data-testid=search-mode]")!;
+    mode.value = "any";
+    mode.dispatchEvent(new Event("change", { bubbles: true }));
+    await settle();
+    const searches = calls.filter((c) => c.command === "search_photos").map((c) => c.args.query as Record<string, unknown>);
+    expect(searches.at(-1)).toMatchObject({ people: [1, 2], matchAll: false, from: null, to: null, offset: 0 });
+    expect(view.querySelector("[data-testid=search-count]")!.textContent).toBe("1 photo");
+  });
+});
+
+describe("Jobs", () => {
+  it("estimates the time left from the pace of the stage", () => {
+    const job = { kind: "faces" as const, startedAt: 0, stageStartedAt: 0, progress: { kind: "faces" as const, stage: "Finding faces", done: 25, total: 100, detail: null } };
+    expect(estimateSecondsLeft(job, 10_000)).toBeCloseTo(30);
+    expect(estimateSecondsLeft({ ...job, progress: { ...job.progress, done: 0 } }, 10_000)).toBeNull();
+    expect(formatDuration(30)).toBe("30 s");
+    expect(formatDuration(5400)).toBe("1 h 30 min");
+  });
+
+  it("stops a chain of jobs at the first failure and says why", async () => {
+    const calls = mockCommands(() => {
+      throw { code: "busy", message: "The scan is still running" };
+    });
+    expect(await runJobs([{ kind: "scan" }, { kind: "faces" }])).toBe(false);
+    expect(calls).toHaveLength(1);
+    expect(getState().notice).toEqual({ text: "The scan is still running", error: true });
+    expect(getState().job).toBeNull();
+  });
+
+  it("describes a fine-tune in the user's terms", () => {
+    expect(describeFinetune({ before: 0.912, after: 0.968, activated: true })).toBe("Grouping on your labeled people: 91% → 97%. The fine-tuned model is now in use.");
+    expect(describeFinetune({ before: 0.97, after: 0.96, activated: false })).toContain("no better");
+  });
+});
