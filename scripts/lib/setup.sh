@@ -59,7 +59,9 @@ kindred_need_ui() {
     command -v npm >/dev/null 2>&1 || kindred_need_apt nodejs npm
     if [[ ! -d "$ui/node_modules" || "$ui/package-lock.json" -nt "$ui/node_modules/.package-lock.json" ]]; then
         kindred_say "installing the UI's npm packages"
-        (cd "$ui" && npm ci --no-audit --no-fund --loglevel=error)
+        # `npm install --no-save` rather than `npm ci`: npm 11 writes only this platform's optional
+        # packages into the lock file (the Tauri CLI's native binary), which `npm ci` then refuses.
+        (cd "$ui" && npm install --no-save --no-audit --no-fund --loglevel=error)
     fi
     kindred_say "building the UI"
     (cd "$ui" && npm run --silent build >/dev/null)

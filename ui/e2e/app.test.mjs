@@ -2,7 +2,7 @@
 // over a library made from the public-domain sample photos. Run by scripts/e2e, which builds the
 // app and starts the display and the driver.
 import assert from "node:assert/strict";
-import { writeFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, before, test } from "node:test";
 import { ENTER, Session } from "./webdriver.mjs";
@@ -123,6 +123,17 @@ async function workflow() {
   await go(app, "settings");
   await app.waitFor("[data-testid=device-info]", { timeout: 120_000, accept: async (e) => (await app.text(e)).startsWith("In use"), what: "the device in use" });
   await shoot(app, "6-settings");
+
+  // Names go into the photos' XMP sidecars, where other programs read them.
+  await go(app, "library");
+  await app.click(await app.waitFor("[data-testid=write-names]"));
+  const written = await app.waitFor("[data-testid=notice]", {
+    accept: async (e) => (await app.text(e)).startsWith("names of"),
+    what: "names written to photos",
+  });
+  assert.match(await app.text(written), /^names of \d+ faces written beside [1-9]\d* photos/);
+  const sidecar = readFileSync(join(KINDRED_E2E_PHOTOS, "biden-white-house.jpg.xmp"), "utf8");
+  assert.ok(sidecar.includes(NAME), "the sidecar names the face");
 }
 
 test("the People view of a library with 10,000 people opens quickly", { skip: !KINDRED_E2E_BIG_LIBRARY }, async () => {
