@@ -15,8 +15,8 @@ afterEach(cleanup);
 
 describe("People", () => {
   it("shows named people first, then groups by size", () => {
-    const ordered = orderPeople([person(1, null, 2), person(2, "Zoe"), person(3, null, 9), person(4, "Ada")]);
-    expect(ordered.map((p) => p.id)).toEqual([4, 2, 3, 1]);
+    const ordered = orderPeople([person(1, null, 2), person(2, "Zoe"), person(3, null, 9), person(4, "Ada"), person(5, "Person 10"), person(6, "person 9")]);
+    expect(ordered.map((p) => p.id)).toEqual([4, 6, 5, 2, 3, 1]);
   });
 
   it("names an unnamed group in place", async () => {

@@ -10,7 +10,7 @@ import { libraryChanged, notify, reportError, useAppState } from "../store";
 export function orderPeople(people: PersonCard[]): PersonCard[] {
   return [...people].sort((a, b) => {
     if ((a.name === null) !== (b.name === null)) return a.name === null ? 1 : -1;
-    if (a.name !== null && b.name !== null) return a.name.localeCompare(b.name);
+    if (a.name !== null && b.name !== null) return a.name.localeCompare(b.name, undefined, { numeric: true, sensitivity: "base" });
     return b.faces - a.faces || a.id - b.id;
   });
 }
