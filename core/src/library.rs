@@ -139,7 +139,7 @@ impl Library {
 
     /// The photo upright, as a JPEG of at most `max_side` pixels, for the screen.
     pub fn photo_preview(&self, photo_id: i64, max_side: u32) -> Result<faces::PhotoPreview> {
-        faces::photo_preview(&self.catalog, photo_id, max_side)
+        faces::photo_preview(&self.catalog, &self.cache_dir(), photo_id, max_side)
     }
 
     /// Removes a folder from the library (see [`Catalog::remove_root`]); returns its photos.

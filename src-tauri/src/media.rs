@@ -106,6 +106,22 @@ pub(crate) mod tests {
     }
 
     #[test]
+    fn keeps_grid_sized_previews_in_the_cache() {
+        let (dir, state, id) = library_with_sideways_photo();
+        let first = get(&state, &format!("kindred://localhost/photo/{id}?max=200"));
+        let cached: Vec<_> =
+            std::fs::read_dir(dir.path().join("library.db.cache/previews")).unwrap().collect();
+        assert_eq!(cached.len(), 1);
+        // Served from the cache even once the original is gone.
+        std::fs::remove_file(dir.path().join("photos/sideways.jpg")).unwrap();
+        let again = get(&state, &format!("kindred://localhost/photo/{id}?max=200"));
+        assert_eq!((again.status(), again.body()), (StatusCode::OK, first.body()));
+        // The viewer's large previews are made from the photo itself.
+        let large = get(&state, &format!("kindred://localhost/photo/{id}?max=2048"));
+        assert_eq!(large.status(), StatusCode::INTERNAL_SERVER_ERROR);
+    }
+
+    #[test]
     fn answers_not_found_for_anything_but_a_known_picture() {
         let (_dir, state, id) = library_with_sideways_photo();
         for uri in [

@@ -54,11 +54,34 @@ pub(crate) fn face_thumbnail(catalog: &Catalog, cache_dir: &Path, face_id: i64) 
         .map_err(|e| Error::io(&path, "cannot write the face thumbnail", e))
 }
 
+/// Previews up to this size (grid tiles) are kept in the cache; larger ones (the photo viewer)
+/// are made when asked, since they are seen one at a time.
+const LARGEST_CACHED_PREVIEW: u32 = 512;
+
 /// A photo as a JPEG for the screen: upright (EXIF orientation applied, the frame face boxes
 /// are in) and at most `max_side` pixels on its long side. Any decodable format comes out as a
-/// JPEG, so the UI never needs to understand the original file.
-pub(crate) fn photo_preview(catalog: &Catalog, photo_id: i64, max_side: u32) -> Result<PhotoPreview> {
+/// JPEG, so the UI never needs to understand the original file. Small previews are cached by
+/// content hash, so an edited photo gets a new one.
+pub(crate) fn photo_preview(
+    catalog: &Catalog,
+    cache_dir: &Path,
+    photo_id: i64,
+    max_side: u32,
+) -> Result<PhotoPreview> {
     let photo = catalog.photo(photo_id)?;
+    let cached = match &photo.content_hash {
+        Some(hash) if max_side <= LARGEST_CACHED_PREVIEW => {
+            Some(cache_dir.join("previews").join(format!("{hash}-{max_side}.jpg")))
+        }
+        _ => None,
+    };
+    if let (Some(path), Some(width), Some(height)) = (&cached, photo.width, photo.height)
+        && let Ok(jpeg) = std::fs::read(path)
+    {
+        let (width, height) =
+            if (5..=8).contains(&photo.orientation) { (height, width) } else { (width, height) };
+        return Ok(PhotoPreview { jpeg, width, height });
+    }
     let (_, image) = super::job::read_photo(&photo.path, Some(photo.orientation))
         .map_err(|(_, message)| Error::new(ErrorKind::Io, format!("{}: {message}", photo.path.display())))?;
     let (width, height) = image.dimensions();
@@ -71,6 +94,14 @@ pub(crate) fn photo_preview(catalog: &Catalog, photo_id: i64, max_side: u32) -> 
     image::codecs::jpeg::JpegEncoder::new_with_quality(&mut jpeg, 88).encode_image(&shown).map_err(|e| {
         Error::new(ErrorKind::Io, format!("cannot encode a preview of photo {photo_id}: {e}"))
     })?;
+    if let Some(path) = cached {
+        // A cache that cannot be written only costs speed.
+        let _ = std::fs::create_dir_all(path.parent().unwrap_or(cache_dir)).and_then(|()| {
+            crate::files::write_atomically(&path, crate::files::Durability::Cache, |file| {
+                std::io::Write::write_all(file, &jpeg)
+            })
+        });
+    }
     Ok(PhotoPreview { jpeg, width, height })
 }
 
