@@ -334,12 +334,14 @@ pub(crate) async fn device_info(app: AppHandle) -> CommandResult<DeviceInfo> {
     let state = state(&app);
     tauri::async_runtime::spawn_blocking(move || {
         let device = state.library().device_setting()?;
-        let report = state.engine(device)?.device();
+        let loaded = state.engine(device)?;
+        let report = loaded.engine.device();
         Ok(DeviceInfo {
             kind: report.kind.to_string(),
             backend: report.backend,
             adapter: report.adapter,
             driver: report.driver,
+            models: loaded.models_dir.display().to_string(),
         })
     })
     .await

@@ -352,6 +352,8 @@ pub(crate) struct DeviceInfo {
     pub(crate) backend: String,
     pub(crate) adapter: String,
     pub(crate) driver: String,
+    /// The folder the face models were loaded from.
+    pub(crate) models: String,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]

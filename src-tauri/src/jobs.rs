@@ -103,8 +103,8 @@ pub(crate) fn run(
         JobKind::Faces => {
             let device = library.device_setting()?;
             sink.send("Loading the face models", 0, 0, None);
-            let engine = state.engine(device)?;
-            let summary = library.find_faces(&engine, &sink, &cancel)?;
+            let loaded = state.engine(device)?;
+            let summary = library.find_faces(&loaded.engine, &sink, &cancel)?;
             let mut text = format!(
                 "{} photos analysed, {} faces found in {} of them",
                 summary.analyzed, summary.faces, summary.photos_with_faces

@@ -20,7 +20,16 @@ pub(crate) struct AppState {
     /// Where the face networks' weights are (the app's resources, or a development tree).
     models_dir: Option<PathBuf>,
     job: Mutex<Option<RunningJob>>,
-    engine: Mutex<Option<(Device, Arc<FaceEngine>)>>,
+    engine: Mutex<Option<LoadedEngine>>,
+}
+
+/// The face networks, loaded once for a device and kept.
+#[derive(Clone)]
+pub(crate) struct LoadedEngine {
+    pub(crate) device: Device,
+    pub(crate) engine: Arc<FaceEngine>,
+    /// Where the weights came from.
+    pub(crate) models_dir: PathBuf,
 }
 
 struct RunningJob {
@@ -121,19 +130,20 @@ impl AppState {
     }
 
     /// The face networks on `device`, loaded once and kept.
-    pub(crate) fn engine(&self, device: Device) -> kindred_core::Result<Arc<FaceEngine>> {
+    pub(crate) fn engine(&self, device: Device) -> kindred_core::Result<LoadedEngine> {
         let mut engine = lock(&self.engine);
-        if let Some((loaded_on, loaded)) = engine.as_ref()
-            && *loaded_on == device
+        if let Some(loaded) = engine.as_ref()
+            && loaded.device == device
         {
-            return Ok(Arc::clone(loaded));
+            return Ok(loaded.clone());
         }
-        let dir = match &self.models_dir {
+        let models_dir = match &self.models_dir {
             Some(dir) => dir.clone(),
             None => kindred_core::faces::locate_models()?,
         };
-        let loaded = Arc::new(FaceEngine::load(&dir, device)?);
-        *engine = Some((device, Arc::clone(&loaded)));
+        let loaded =
+            LoadedEngine { device, engine: Arc::new(FaceEngine::load(&models_dir, device)?), models_dir };
+        *engine = Some(loaded.clone());
         Ok(loaded)
     }
 }

@@ -7,14 +7,14 @@ import { join } from "node:path";
 import { afterEach, before, test } from "node:test";
 import { ENTER, Session } from "./webdriver.mjs";
 
-const { KINDRED_APP, KINDRED_E2E_PHOTOS, KINDRED_E2E_LIBRARY, KINDRED_E2E_SHOTS, KINDRED_E2E_BIG_LIBRARY } = process.env;
+const { KINDRED_APP, KINDRED_E2E_PHOTOS, KINDRED_E2E_LIBRARY, KINDRED_E2E_SHOTS, KINDRED_E2E_BIG_LIBRARY, KINDRED_E2E_PACKAGED } = process.env;
 const DRIVER = process.env.KINDRED_E2E_DRIVER ?? "http://127.0.0.1:4444";
 const NAME = "Joe Biden";
 
-function open(library) {
+function open(library, application = KINDRED_APP) {
   return Session.start(DRIVER, {
     browserName: "wry",
-    "tauri:options": { application: KINDRED_APP, args: ["--library", library] },
+    "tauri:options": { application, args: ["--library", library] },
   });
 }
 
@@ -152,4 +152,16 @@ test("the People view of a library with 10,000 people opens quickly", { skip: !K
     assert.ok(people >= 10_000, `the synthetic library has ${people} people`);
     await shoot(big, "7-people-10k");
   }
+});
+
+test("the app installed from the .deb runs with the face models it ships", { skip: !KINDRED_E2E_PACKAGED && "no unpacked .deb given" }, async () => {
+  // KINDRED_E2E_PACKAGED is the root of the unpacked package (usr/bin, usr/lib/Kindred, ...).
+  app = await open(join(KINDRED_E2E_PACKAGED, "library.db"), join(KINDRED_E2E_PACKAGED, "usr/bin/kindred-app"));
+  await screenshotOnFailure("packaged", async () => {
+    await go(app, "settings");
+    await app.waitFor("[data-testid=device-info]", { timeout: 120_000, accept: async (e) => (await app.text(e)).startsWith("In use"), what: "the device in use" });
+    const models = await app.text(await app.waitFor("[data-testid=models-dir]"));
+    assert.equal(models, `Face models: ${join(KINDRED_E2E_PACKAGED, "usr/lib/Kindred/models")}`);
+    await shoot(app, "8-packaged-settings");
+  });
 });

@@ -7,4 +7,8 @@ export type DeviceInfo = {
 /**
  * `gpu` or `cpu`.
  */
-kind: string, backend: string, adapter: string, driver: string, };
+kind: string, backend: string, adapter: string, driver: string, 
+/**
+ * The folder the face models were loaded from.
+ */
+models: string, };

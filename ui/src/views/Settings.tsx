@@ -69,6 +69,11 @@ export function SettingsView() {
         <p class="muted" data-testid="device-info">
           {checking ? "Checking…" : device ? `In use: ${device.kind === "gpu" ? "graphics card" : "processor"} (${device.adapter}, ${device.backend}${device.driver ? `, ${device.driver}` : ""})` : "Not checked"}
         </p>
+        {device && (
+          <p class="muted small" data-testid="models-dir">
+            Face models: {device.models}
+          </p>
+        )}
       </fieldset>
       <fieldset>
         <legend>Grouping</legend>
