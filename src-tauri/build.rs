@@ -19,6 +19,7 @@ const COMMANDS: &[&str] = &[
     "not_a_face",
     "undo",
     "review_queue",
+    "review_queue_about",
     "answer_review",
     "photo_detail",
     "get_settings",

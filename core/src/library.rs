@@ -271,7 +271,13 @@ impl Library {
 
     /// "Is this X?" questions, the most useful first.
     pub fn review_queue(&self, limit: usize) -> Result<Vec<ReviewItem>> {
-        people::review_queue(&self.catalog, &self.people_settings()?, limit)
+        people::review_queue(&self.catalog, &self.people_settings()?, None, limit)
+    }
+
+    /// The questions about one person ("is this `person`?"), the most useful first.
+    pub fn review_queue_about(&self, person: i64, limit: usize) -> Result<Vec<ReviewItem>> {
+        let person = self.catalog.resolve_person(person)?;
+        people::review_queue(&self.catalog, &self.people_settings()?, Some(person), limit)
     }
 
     pub fn answer_review(&mut self, item: &ReviewItem, yes: bool) -> Result<()> {

@@ -20,8 +20,12 @@ type CommandResult<T> = Result<T, AppError>;
 /// Pages are capped so that one call stays small whatever the window asks.
 const LARGEST_PAGE: u32 = 500;
 
-fn state(app: &AppHandle) -> Arc<AppState> {
-    Arc::clone(&app.state::<Arc<AppState>>())
+/// The open library; absent only when it could not be opened (the window then says why and
+/// closes).
+fn state(app: &AppHandle) -> CommandResult<Arc<AppState>> {
+    app.try_state::<Arc<AppState>>()
+        .map(|state| Arc::clone(&state))
+        .ok_or_else(|| AppError::new(ErrorCode::Database, "the library could not be opened"))
 }
 
 /// Runs `work` on the command connection, on a blocking thread.
@@ -30,7 +34,7 @@ where
     T: Send + 'static,
     F: FnOnce(&mut Library) -> kindred_core::Result<T> + Send + 'static,
 {
-    let state = state(&app);
+    let state = state(&app)?;
     tauri::async_runtime::spawn_blocking(move || work(&mut state.library()).map_err(AppError::from))
         .await
         .map_err(|e| AppError::new(ErrorCode::Internal, format!("a command failed: {e}")))?
@@ -40,7 +44,7 @@ where
 
 #[tauri::command]
 pub(crate) async fn library_info(app: AppHandle) -> CommandResult<LibraryInfo> {
-    let state = state(&app);
+    let state = state(&app)?;
     let running_job = state.running_job();
     let path = state.library_path().display().to_string();
     with_library(app, move |library| {
@@ -95,7 +99,7 @@ pub(crate) async fn run_job(
     folders: Vec<String>,
     on_progress: Channel<JobProgress>,
 ) -> CommandResult<JobOutcome> {
-    let state = state(&app);
+    let state = state(&app)?;
     let folders = folders.into_iter().map(PathBuf::from).collect();
     tauri::async_runtime::spawn_blocking(move || crate::jobs::run(&state, kind, folders, on_progress))
         .await
@@ -105,7 +109,7 @@ pub(crate) async fn run_job(
 /// Asks the running job to stop; false when none is running.
 #[tauri::command]
 pub(crate) fn cancel_job(app: AppHandle) -> bool {
-    state(&app).cancel_job()
+    state(&app).is_ok_and(|state| state.cancel_job())
 }
 
 // People.
@@ -232,6 +236,23 @@ pub(crate) async fn review_queue(app: AppHandle, limit: u32) -> CommandResult<Ve
     .await
 }
 
+/// The questions about one person.
+#[tauri::command]
+pub(crate) async fn review_queue_about(
+    app: AppHandle,
+    person: i64,
+    limit: u32,
+) -> CommandResult<Vec<ReviewQuestion>> {
+    with_library(app, move |library| {
+        Ok(library
+            .review_queue_about(person, limit.min(LARGEST_PAGE) as usize)?
+            .into_iter()
+            .map(ReviewQuestion::from)
+            .collect())
+    })
+    .await
+}
+
 #[tauri::command]
 pub(crate) async fn answer_review(app: AppHandle, question: ReviewQuestion, yes: bool) -> CommandResult<()> {
     with_library(app, move |library| {
@@ -331,7 +352,7 @@ pub(crate) async fn use_base_model(app: AppHandle) -> CommandResult<()> {
 /// Loads the face networks on the chosen device and says what they run on.
 #[tauri::command]
 pub(crate) async fn device_info(app: AppHandle) -> CommandResult<DeviceInfo> {
-    let state = state(&app);
+    let state = state(&app)?;
     tauri::async_runtime::spawn_blocking(move || {
         let device = state.library().device_setting()?;
         let loaded = state.engine(device)?;

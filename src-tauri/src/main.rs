@@ -15,6 +15,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use tauri::Manager;
+use tauri_plugin_dialog::{DialogExt, MessageDialogKind};
 
 use crate::state::AppState;
 
@@ -43,12 +44,29 @@ fn main() {
             // the repository instead.
             let bundled = app.path().resource_dir().ok().map(|dir| dir.join("models"));
             let models_dir = bundled.filter(|dir| kindred_core::faces::holds_models(dir));
-            let state = AppState::open(&library_path()?, models_dir)?;
-            app.manage(Arc::new(state));
+            match library_path().and_then(|path| AppState::open(&path, models_dir)) {
+                Ok(state) => {
+                    app.manage(Arc::new(state));
+                }
+                // A library that cannot be opened (written by a newer Kindred, unreadable) is
+                // left untouched; the user is told why before the window closes.
+                Err(error) => {
+                    eprintln!("kindred-app: {error}");
+                    let handle = app.handle().clone();
+                    app.dialog()
+                        .message(error.to_string())
+                        .title("Kindred cannot open its library")
+                        .kind(MessageDialogKind::Error)
+                        .show(move |_| handle.exit(1));
+                }
+            }
             Ok(())
         })
         .register_asynchronous_uri_scheme_protocol("kindred", |context, request, responder| {
-            let state = Arc::clone(&context.app_handle().state::<Arc<AppState>>());
+            let Some(state) = context.app_handle().try_state::<Arc<AppState>>().map(|s| Arc::clone(&s))
+            else {
+                return responder.respond(media::unavailable());
+            };
             tauri::async_runtime::spawn_blocking(move || responder.respond(media::respond(&state, &request)));
         })
         .invoke_handler(tauri::generate_handler![
@@ -70,6 +88,7 @@ fn main() {
             commands::not_a_face,
             commands::undo,
             commands::review_queue,
+            commands::review_queue_about,
             commands::answer_review,
             commands::photo_detail,
             commands::get_settings,

@@ -56,6 +56,11 @@ pub(crate) fn respond(state: &Arc<AppState>, request: &Request<Vec<u8>>) -> Resp
     }
 }
 
+/// The answer while no library is open.
+pub(crate) fn unavailable() -> Response<Vec<u8>> {
+    plain(StatusCode::SERVICE_UNAVAILABLE, "no library is open")
+}
+
 fn plain(status: StatusCode, text: &str) -> Response<Vec<u8>> {
     Response::builder()
         .status(status)

@@ -66,6 +66,7 @@ export const api = {
   notAFace: (face: number) => call<null>("not_a_face", { face }),
   undo: () => call<string | null>("undo"),
   reviewQueue: (limit: number) => call<ReviewQuestion[]>("review_queue", { limit }),
+  reviewQueueAbout: (person: number, limit: number) => call<ReviewQuestion[]>("review_queue_about", { person, limit }),
   answerReview: (question: ReviewQuestion, yes: boolean) => call<null>("answer_review", { question, yes }),
 
   photoDetail: (id: number) => call<PhotoDetail>("photo_detail", { id }),

@@ -105,9 +105,8 @@ describe("Review", () => {
       { subject: "group", subjectId: 7, personId: 1, personName: "Ada", similarity: 0.4, faces: 3, sampleFace: 70 },
       { subject: "face", subjectId: 8, personId: 1, personName: "Ada", similarity: 0.4, faces: 1, sampleFace: 8 },
       { subject: "face", subjectId: 9, personId: 1, personName: "Ada", similarity: 0.4, faces: 1, sampleFace: 9 },
-      { subject: "face", subjectId: 10, personId: 4, personName: "Bo", similarity: 0.4, faces: 1, sampleFace: 10 },
     ];
-    const calls = mockCommands((command) => (command === "review_queue" ? questions : null));
+    const calls = mockCommands((command, args) => (command === "review_queue_about" && args.person === 1 ? questions : null));
     const view = await mount(<ReviewQueue person={person(1, "Ada")} />);
     expect(view.textContent).toContain("Is this Ada? (3 faces)");
     const press = async (key: string) => {

@@ -51,6 +51,7 @@ fn uncertainty(similarity: f32, boundary: f32) -> f32 {
 pub(crate) fn review_queue(
     catalog: &Catalog,
     settings: &PeopleSettings,
+    about: Option<i64>,
     limit: usize,
 ) -> Result<Vec<ReviewItem>> {
     let faces = super::faces_for_grouping(catalog)?;
@@ -172,7 +173,7 @@ pub(crate) fn review_queue(
             ));
         }
     }
-    items.retain(|i| i.priority >= MIN_UNCERTAINTY);
+    items.retain(|i| i.priority >= MIN_UNCERTAINTY && about.is_none_or(|person| i.person_id == person));
     items.sort_by(|a, b| b.priority.total_cmp(&a.priority).then(a.person_id.cmp(&b.person_id)));
     items.truncate(limit);
     Ok(items)

@@ -478,6 +478,12 @@ fn the_review_queue_asks_the_most_useful_questions_and_never_asks_twice() {
     let queue = library.review_queue(50).unwrap();
     assert!(!queue.is_empty(), "split people leave questions");
     assert!(queue.windows(2).all(|w| w[0].priority >= w[1].priority));
+    // One person's questions are those of the whole queue about them, in the same order.
+    let person = queue[queue.len() / 2].person_id;
+    let about: Vec<_> =
+        library.review_queue(usize::MAX).unwrap().into_iter().filter(|i| i.person_id == person).collect();
+    assert!(!about.is_empty());
+    assert_eq!(library.review_queue_about(person, usize::MAX).unwrap(), about);
     let first = queue[0].clone();
     library.answer_review(&first, false).unwrap();
     let asked_again = |library: &Library| {

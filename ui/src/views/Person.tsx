@@ -198,9 +198,9 @@ export function ReviewQueue({ person }: { person: PersonCard }) {
   const [index, setIndex] = useState(0);
   const load = () =>
     api
-      .reviewQueue(500)
-      .then((all) => {
-        setQuestions(all.filter((q) => q.personId === person.id));
+      .reviewQueueAbout(person.id, 500)
+      .then((about) => {
+        setQuestions(about);
         setIndex(0);
       })
       .catch(reportError);
