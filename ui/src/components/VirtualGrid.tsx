@@ -60,7 +60,7 @@ export function VirtualGrid<T>({ items, cellWidth, cellHeight, render, itemKey, 
     );
   }
   return (
-    <div class="grid-scroller" ref={scroller} data-testid={testId} onScroll={(e) => setScrollTop((e.currentTarget as HTMLDivElement).scrollTop)}>
+    <div class="grid-scroller" ref={scroller} data-testid={testId} data-count={items.length} onScroll={(e) => setScrollTop((e.currentTarget as HTMLDivElement).scrollTop)}>
       <div class="grid-body" style={{ height: `${rows * cellHeight}px` }}>
         {cells}
       </div>
