@@ -119,6 +119,10 @@ async function workflow() {
   await app.waitFor("[data-testid=face-box]", { accept: async (e) => (await app.text(e)) === NAME, what: `a face box named ${NAME}` });
   await app.waitFor("[data-testid=photo-image]", { accept: () => picturesLoaded(app, "[data-testid=photo-image]"), what: "the photo" });
   await shoot(app, "5-photo");
+  // → steps to the other photo of the results.
+  const shown = await app.text(await app.find("[data-testid=photo-view] h1"));
+  await app.script("window.dispatchEvent(new KeyboardEvent('keydown', { key: 'ArrowRight' }))");
+  await app.waitFor("[data-testid=photo-view] h1", { accept: async (e) => !["", shown].includes(await app.text(e)), what: "the next photo" });
 
   await go(app, "settings");
   await app.waitFor("[data-testid=device-info]", { timeout: 120_000, accept: async (e) => (await app.text(e)).startsWith("In use"), what: "the device in use" });

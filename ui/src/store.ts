@@ -21,9 +21,11 @@ export interface AppState {
   lastOutcome: JobOutcome | null;
   /** Bumped whenever the library's contents change. */
   revision: number;
+  /** The photos of the grid the photo viewer was opened from, for previous and next. */
+  browsing: number[];
 }
 
-let state: AppState = { job: null, notice: null, lastOutcome: null, revision: 0 };
+let state: AppState = { job: null, notice: null, lastOutcome: null, revision: 0, browsing: [] };
 const listeners = new Set<() => void>();
 
 export function getState(): AppState {

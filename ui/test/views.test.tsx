@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { PeopleView, orderPeople } from "../src/views/People";
-import { PhotoView, boxStyle } from "../src/views/Photo";
+import { PhotoView, boxStyle, neighbours } from "../src/views/Photo";
 import { ReviewQueue } from "../src/views/Person";
 import { SearchView } from "../src/views/Search";
 import { describeFinetune } from "../src/views/Settings";
@@ -10,7 +10,7 @@ import { estimateSecondsLeft, getState, runJobs, setState } from "../src/store";
 import { formatDuration } from "../src/components/JobBar";
 import { cleanup, click, mockCommands, mount, person, settle, submit, type } from "./helpers";
 
-beforeEach(() => setState({ job: null, notice: null, lastOutcome: null }));
+beforeEach(() => setState({ job: null, notice: null, lastOutcome: null, browsing: [] }));
 afterEach(cleanup);
 
 describe("People", () => {
@@ -70,6 +70,13 @@ describe("Photo", () => {
       { id: 51, x: 500, y: 250, w: 100, h: 100, personId: null, personName: null, placement: null },
     ],
   };
+
+  it("steps through the grid it was opened from", () => {
+    expect(neighbours([4, 5, 6], 5)).toEqual({ previous: 4, next: 6 });
+    expect(neighbours([4, 5, 6], 4)).toEqual({ previous: null, next: 5 });
+    expect(neighbours([4, 5, 6], 6)).toEqual({ previous: 5, next: null });
+    expect(neighbours([4, 5, 6], 9)).toEqual({ previous: null, next: null });
+  });
 
   it("places boxes as shares of the upright photo", () => {
     expect(boxStyle(detail.faces[0] as never, 1000, 500)).toEqual({ left: "10.000%", top: "10.000%", width: "20.000%", height: "20.000%" });

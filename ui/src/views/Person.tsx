@@ -9,7 +9,7 @@ import type { ReviewQuestion } from "../bindings/ReviewQuestion";
 import { PersonPicker, targetFor } from "../components/PersonPicker";
 import { VirtualGrid } from "../components/VirtualGrid";
 import { go } from "../router";
-import { libraryChanged, notify, reportError, useAppState } from "../store";
+import { libraryChanged, notify, reportError, setState, useAppState } from "../store";
 
 const PAGE = 200;
 
@@ -117,7 +117,7 @@ export function PhotoGrid({ photos, loadMore, testId }: { photos: PhotoCard[]; l
       itemKey={(p) => p.id}
       onNearEnd={loadMore}
       render={(photo) => (
-        <a class="photo-tile" href={`#/photo/${photo.id}`} title={`${photo.fileName}${photo.takenAt ? ` · ${photo.takenAt.slice(0, 10)}` : ""}`} data-testid="photo-tile">
+        <a class="photo-tile" href={`#/photo/${photo.id}`} onClick={() => setState({ browsing: photos.map((p) => p.id) })} title={`${photo.fileName}${photo.takenAt ? ` · ${photo.takenAt.slice(0, 10)}` : ""}`} data-testid="photo-tile">
           <img src={photoUrl(photo.id, 400)} alt={photo.fileName} loading="lazy" />
         </a>
       )}

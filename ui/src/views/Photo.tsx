@@ -12,13 +12,32 @@ export function boxStyle(face: PhotoFace, width: number, height: number) {
   return { left: pct(face.x, width), top: pct(face.y, height), width: pct(face.w, width), height: pct(face.h, height) };
 }
 
+/** The photos before and after `id` in the grid it was opened from. */
+export function neighbours(browsing: number[], id: number): { previous: number | null; next: number | null } {
+  const at = browsing.indexOf(id);
+  if (at < 0) return { previous: null, next: null };
+  return { previous: at > 0 ? browsing[at - 1] : null, next: at + 1 < browsing.length ? browsing[at + 1] : null };
+}
+
 export function PhotoView({ id }: { id: number }) {
-  const { revision } = useAppState();
+  const { revision, browsing } = useAppState();
   const [photo, setPhoto] = useState<PhotoDetail | null>(null);
   const [active, setActive] = useState<number | null>(null);
   useEffect(() => {
+    setActive(null);
     api.photoDetail(id).then(setPhoto).catch(reportError);
   }, [id, revision]);
+  const { previous, next } = neighbours(browsing, id);
+  useEffect(() => {
+    // Arrow keys step through the grid the photo came from (replacing, so Back returns to it).
+    const onKey = (e: KeyboardEvent) => {
+      if (e.target instanceof HTMLInputElement) return;
+      const to = e.key === "ArrowLeft" ? previous : e.key === "ArrowRight" ? next : null;
+      if (to !== null) location.replace(`#/photo/${to}`);
+    };
+    window.addEventListener("keydown", onKey);
+    return () => window.removeEventListener("keydown", onKey);
+  }, [previous, next]);
   if (!photo) return <section class="view" data-testid="photo-view">Loading…</section>;
   const face = photo.faces.find((f) => f.id === active) ?? null;
   const act = async (work: () => Promise<unknown>, message: string) => {
@@ -39,6 +58,9 @@ export function PhotoView({ id }: { id: number }) {
         <p class="muted">
           {photo.takenAt ? new Date(photo.takenAt).toLocaleString() : "date unknown"} · {photo.faces.length} {photo.faces.length === 1 ? "face" : "faces"}
         </p>
+        <span class="spacer" />
+        <button disabled={previous === null} onClick={() => previous !== null && location.replace(`#/photo/${previous}`)} title="Previous (←)">‹</button>
+        <button disabled={next === null} onClick={() => next !== null && location.replace(`#/photo/${next}`)} title="Next (→)">›</button>
       </header>
       <div class="photo-stage">
         <div class="photo-frame" style={{ aspectRatio: `${Math.max(1, photo.width)} / ${Math.max(1, photo.height)}` }}>
