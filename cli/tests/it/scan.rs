@@ -3,7 +3,7 @@ use std::fs;
 use image::ImageFormat;
 use kindred_core::testing::{self, ExifSpec};
 
-use crate::util::{KINDRED, kindred, sample_photos};
+use crate::util::{KINDRED, kindred, ok, sample_photos};
 
 #[test]
 fn scanning_the_sample_photos_records_them_all() {
@@ -135,4 +135,25 @@ fn bad_arguments_say_what_is_wrong() {
     let run = kindred(&library, &["scan"]);
     assert_eq!(run.code, 1);
     assert!(run.stderr.contains("no folders yet"), "{}", run.stderr);
+}
+
+#[test]
+fn a_removed_folder_is_not_listed_and_the_device_choice_is_kept() {
+    let dir = tempfile::tempdir().unwrap();
+    let library = dir.path().join("k.db");
+    let sample = sample_photos();
+    ok(&library, &["scan", sample.to_str().unwrap()]);
+    let removed = ok(&library, &["remove-folder", sample.to_str().unwrap()]);
+    assert_eq!(removed["photos"], 6);
+    assert_eq!(ok(&library, &["photos"]).as_array().unwrap().len(), 0);
+    let again = kindred(&library, &["remove-folder", sample.to_str().unwrap()]);
+    assert_eq!(again.code, 1, "removing it twice is an error: {}", again.stderr);
+    assert!(again.stderr.contains("is not a folder of this library"), "{}", again.stderr);
+    ok(&library, &["scan", sample.to_str().unwrap()]);
+    assert_eq!(ok(&library, &["photos"]).as_array().unwrap().len(), 6);
+
+    assert_eq!(ok(&library, &["device"])["device"], "auto");
+    assert_eq!(ok(&library, &["device", "cpu"])["device"], "cpu");
+    assert_eq!(ok(&library, &["device"])["device"], "cpu");
+    assert_eq!(kindred(&library, &["device", "tpu"]).code, 2);
 }
