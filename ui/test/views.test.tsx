@@ -38,6 +38,19 @@ describe("People", () => {
     expect(calls.find((c) => c.command === "merge_people")?.args).toEqual({ into: 2, from: [2, 1] });
   });
 
+  it("hides a mixed selection rather than flipping each person", async () => {
+    const hiddenOne = { ...person(2, "Bo"), hidden: true };
+    const calls = mockCommands((command) => (command === "list_people" ? [person(1, "Ada"), hiddenOne] : 1));
+    const view = await mount(<PeopleView />);
+    for (const box of view.querySelectorAll<HTMLInputElement>("input.select")) await click(box);
+    const hide = [...view.querySelectorAll("button")].find((b) => b.textContent === "Hide")!;
+    await click(hide);
+    expect(calls.filter((c) => c.command === "set_hidden").map((c) => c.args)).toEqual([
+      { id: 1, hidden: true },
+      { id: 2, hidden: true },
+    ]);
+  });
+
   it("draws only the tiles in view of 10,000 people", async () => {
     const many = Array.from({ length: 10_000 }, (_, i) => person(i + 1, i % 2 ? `Person ${i}` : null));
     mockCommands(() => many);

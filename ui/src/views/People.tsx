@@ -65,6 +65,8 @@ export function PeopleView() {
   };
   const chosen = (people ?? []).filter((p) => selected.has(p.id));
   // Merging keeps a named person when there is one, else the largest group.
+  // A mixed selection is hidden; one of hidden people only is shown again.
+  const allHidden = chosen.length > 0 && chosen.every((p) => p.hidden);
   const mergeInto = chosen.find((p) => p.name !== null) ?? [...chosen].sort((a, b) => b.faces - a.faces)[0];
 
   return (
@@ -83,8 +85,8 @@ export function PeopleView() {
         <button disabled={selected.size < 2} data-testid="merge" onClick={() => act(() => api.mergePeople(mergeInto.id, chosen.map((p) => p.id)), "Merged.")}>
           Merge
         </button>
-        <button disabled={selected.size === 0} onClick={() => act(() => Promise.all(chosen.map((p) => api.setHidden(p.id, !p.hidden))))}>
-          {chosen.length > 0 && chosen.every((p) => p.hidden) ? "Unhide" : "Hide"}
+        <button disabled={selected.size === 0} onClick={() => act(() => Promise.all(chosen.map((p) => api.setHidden(p.id, !allHidden))))}>
+          {allHidden ? "Unhide" : "Hide"}
         </button>
         <button onClick={() => act(async () => notify((await api.undo()) ? "Undone." : "Nothing to undo."))}>Undo</button>
       </div>
