@@ -259,12 +259,12 @@ impl Catalog {
         })
     }
 
-    /// The person whose current name is `name` (case-insensitive), if any.
     /// The person `id` is now: itself, or the person it was merged into.
     pub(crate) fn resolve_person(&self, id: i64) -> Result<i64> {
         resolve_person_in(&self.conn, id)
     }
 
+    /// The person whose current name is `name` (case-insensitive), if any.
     pub fn person_named(&self, name: &str) -> Result<Option<i64>> {
         Ok(self
             .conn
