@@ -141,6 +141,20 @@ async function workflow() {
 }
 
 test("the People view of a library with 10,000 people opens quickly", { skip: !KINDRED_E2E_BIG_LIBRARY }, async () => {
+  try {
+    await bigLibrary();
+  } catch (error) {
+    // WebKit's web process was seen to crash under Xvfb inside Mesa's software GL while grids
+    // scrolled fast: a crash of the test display, not of Kindred. Measure once more; any other
+    // failure, or a second crash, fails the test.
+    if (!/page crash or hang/.test(String(error))) throw error;
+    console.log(`the web process crashed (${error.message}); measuring again`);
+    await app?.end().catch(() => {});
+    await bigLibrary();
+  }
+});
+
+async function bigLibrary() {
   const big = (app = await open(KINDRED_E2E_BIG_LIBRARY));
   {
     await go(big, "library");
@@ -180,7 +194,7 @@ test("the People view of a library with 10,000 people opens quickly", { skip: !K
     console.log(`BENCH person view: ${total} photos; first page shown in ${firstPage} ms, ${Math.round(loaded / 200)} pages of 200 scrolled through in ${Date.now() - scrolling} ms`);
     assert.ok(loaded >= wanted, `${loaded} of ${wanted} photos listed`);
   }
-});
+}
 
 test("the app installed from the .deb runs with the face models it ships", { skip: !KINDRED_E2E_PACKAGED && "no unpacked .deb given" }, async () => {
   // KINDRED_E2E_PACKAGED is the root of the unpacked package (usr/bin, usr/lib/Kindred, ...).
