@@ -275,6 +275,19 @@ pub(crate) struct DeviceArg {
     pub(crate) device: Option<String>,
 }
 
+impl DeviceArg {
+    /// The device given, else the one the library's owner chose.
+    pub(crate) fn or_library_choice(
+        &self,
+        library: &kindred_core::Library,
+    ) -> kindred_core::Result<kindred_core::Device> {
+        match self.device.as_deref().and_then(kindred_core::Device::parse) {
+            Some(device) => Ok(device),
+            None => library.device_setting(),
+        }
+    }
+}
+
 fn parse_date(text: &str) -> Result<String, String> {
     kindred_core::parse_date(text).ok_or_else(|| format!("'{text}' is not a date of the form YYYY-MM-DD"))
 }

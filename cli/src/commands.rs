@@ -147,11 +147,7 @@ fn device(library: &Library, choice: Option<&str>, as_json: bool) -> anyhow::Res
     if let Some(choice) = choice {
         library.set_device_setting(kindred_core::Device::parse(choice).unwrap_or_default())?;
     }
-    let device = match library.device_setting()? {
-        kindred_core::Device::Auto => "auto",
-        kindred_core::Device::Gpu => "gpu",
-        kindred_core::Device::Cpu => "cpu",
-    };
+    let device = library.device_setting()?.as_str();
     if as_json {
         output::json(&json!({"device": device}))?;
     } else {

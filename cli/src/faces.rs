@@ -33,11 +33,7 @@ fn device_line(engine: &FaceEngine) -> String {
 }
 
 pub(crate) fn find_faces(library: &mut Library, device: &DeviceArg, as_json: bool) -> anyhow::Result<u8> {
-    let device = match device.device.as_deref().and_then(Device::parse) {
-        Some(device) => device,
-        None => library.device_setting()?,
-    };
-    let engine = load_engine_on(device)?;
+    let engine = load_engine_on(device.or_library_choice(library)?)?;
     let cancel = crate::commands::cancel_on_ctrl_c();
     let progress = TerminalProgress::new(as_json);
     let summary = library.find_faces(&engine, &progress, &cancel);

@@ -525,10 +525,7 @@ pub(crate) fn finetune(
         margin,
         max_epochs: epochs,
         seed,
-        device: match device.device.as_deref() {
-            Some(choice) => kindred_core::Device::parse(choice).context("unknown device")?,
-            None => library.device_setting()?,
-        },
+        device: device.or_library_choice(library)?,
         ..Default::default()
     };
     let cancel = crate::commands::cancel_on_ctrl_c();

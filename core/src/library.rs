@@ -149,20 +149,11 @@ impl Library {
 
     /// The compute device the user chose for the face networks (`auto` until they choose).
     pub fn device_setting(&self) -> Result<faces::Device> {
-        Ok(match self.catalog.setting(DEVICE_KEY)?.as_deref() {
-            Some("gpu") => faces::Device::Gpu,
-            Some("cpu") => faces::Device::Cpu,
-            _ => faces::Device::Auto,
-        })
+        Ok(self.catalog.setting(DEVICE_KEY)?.as_deref().and_then(faces::Device::parse).unwrap_or_default())
     }
 
     pub fn set_device_setting(&self, device: faces::Device) -> Result<()> {
-        let value = match device {
-            faces::Device::Auto => "auto",
-            faces::Device::Gpu => "gpu",
-            faces::Device::Cpu => "cpu",
-        };
-        self.catalog.set_setting(DEVICE_KEY, value)
+        self.catalog.set_setting(DEVICE_KEY, device.as_str())
     }
 
     // People.

@@ -63,8 +63,12 @@ kindred_need_ui() {
         # packages into the lock file (the Tauri CLI's native binary), which `npm ci` then refuses.
         (cd "$ui" && npm install --no-save --no-audit --no-fund --loglevel=error)
     fi
-    kindred_say "building the UI"
-    (cd "$ui" && npm run --silent build >/dev/null)
+    # Rebuilt only when its sources changed: a new ui/dist also rebuilds the app that embeds it.
+    if [[ ! -f "$ui/dist/index.html" ]] || [[ -n "$(find "$ui/src" "$ui/index.html" "$ui/vite.config.ts" \
+        "$ui/tsconfig.json" "$ui/package-lock.json" -newer "$ui/dist/index.html" -print -quit)" ]]; then
+        kindred_say "building the UI"
+        (cd "$ui" && npm run --silent build >/dev/null)
+    fi
 }
 
 # tauri-driver, the WebDriver server the end-to-end tests drive the app window through.

@@ -11,7 +11,7 @@ use tauri::{AppHandle, Manager};
 use crate::dto::{
     AppError, DeviceChoice, DeviceInfo, ErrorCode, FaceCard, FileIssue, Folder, JobKind, JobOutcome,
     JobProgress, LibraryInfo, MoveTarget, PersonCard, PersonDetail, PhotoCard, PhotoDetail, PhotoFace,
-    PhotoPage, ReviewQuestion, ReviewSubject, SearchQuery, Settings, count,
+    PhotoPage, ReviewQuestion, ReviewSubject, SearchQuery, Settings, count, file_name,
 };
 use crate::state::AppState;
 
@@ -28,16 +28,26 @@ fn state(app: &AppHandle) -> CommandResult<Arc<AppState>> {
         .ok_or_else(|| AppError::new(ErrorCode::Database, "the library could not be opened"))
 }
 
-/// Runs `work` on the command connection, on a blocking thread.
+/// Runs `work` on a blocking thread, so that the window never waits on SQLite, decoding or the
+/// face networks.
+async fn off_ui_thread<T, F>(work: F) -> CommandResult<T>
+where
+    T: Send + 'static,
+    F: FnOnce() -> CommandResult<T> + Send + 'static,
+{
+    tauri::async_runtime::spawn_blocking(work)
+        .await
+        .map_err(|e| AppError::new(ErrorCode::Internal, format!("a command failed: {e}")))?
+}
+
+/// Runs `work` on the command connection, off the UI thread.
 async fn with_library<T, F>(app: AppHandle, work: F) -> CommandResult<T>
 where
     T: Send + 'static,
     F: FnOnce(&mut Library) -> kindred_core::Result<T> + Send + 'static,
 {
     let state = state(&app)?;
-    tauri::async_runtime::spawn_blocking(move || work(&mut state.library()).map_err(AppError::from))
-        .await
-        .map_err(|e| AppError::new(ErrorCode::Internal, format!("a command failed: {e}")))?
+    off_ui_thread(move || work(&mut state.library()).map_err(AppError::from)).await
 }
 
 // Library.
@@ -101,9 +111,7 @@ pub(crate) async fn run_job(
 ) -> CommandResult<JobOutcome> {
     let state = state(&app)?;
     let folders = folders.into_iter().map(PathBuf::from).collect();
-    tauri::async_runtime::spawn_blocking(move || crate::jobs::run(&state, kind, folders, on_progress))
-        .await
-        .map_err(|e| AppError::new(ErrorCode::Internal, format!("the job failed: {e}")))?
+    off_ui_thread(move || crate::jobs::run(&state, kind, folders, on_progress)).await
 }
 
 /// Asks the running job to stop; false when none is running.
@@ -296,14 +304,11 @@ pub(crate) async fn photo_detail(app: AppHandle, id: i64) -> CommandResult<Photo
                 placement: assignment.map(|(_, how)| how.into()),
             });
         }
-        let (width, height) = (photo.width.unwrap_or(0), photo.height.unwrap_or(0));
-        // Orientations 5 to 8 turn the picture a quarter: the upright frame swaps sides.
-        let (width, height) =
-            if (5..=8).contains(&photo.orientation) { (height, width) } else { (width, height) };
+        let (width, height) = photo.upright_size().unwrap_or((0, 0));
         Ok(PhotoDetail {
             id: photo.id,
             path: photo.path.display().to_string(),
-            file_name: PhotoCard::from(photo.clone()).file_name,
+            file_name: file_name(&photo.path),
             taken_at: photo.taken_at,
             width,
             height,
@@ -353,7 +358,7 @@ pub(crate) async fn use_base_model(app: AppHandle) -> CommandResult<()> {
 #[tauri::command]
 pub(crate) async fn device_info(app: AppHandle) -> CommandResult<DeviceInfo> {
     let state = state(&app)?;
-    tauri::async_runtime::spawn_blocking(move || {
+    off_ui_thread(move || {
         let device = state.library().device_setting()?;
         let loaded = state.engine(device)?;
         let report = loaded.engine.device();
@@ -366,5 +371,4 @@ pub(crate) async fn device_info(app: AppHandle) -> CommandResult<DeviceInfo> {
         })
     })
     .await
-    .map_err(|e| AppError::new(ErrorCode::Internal, format!("a command failed: {e}")))?
 }

@@ -175,11 +175,7 @@ pub(crate) struct PhotoCard {
 
 impl From<kindred_core::PhotoRow> for PhotoCard {
     fn from(p: kindred_core::PhotoRow) -> PhotoCard {
-        PhotoCard {
-            id: p.id,
-            file_name: p.path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default(),
-            taken_at: p.taken_at,
-        }
+        PhotoCard { id: p.id, file_name: file_name(&p.path), taken_at: p.taken_at }
     }
 }
 
@@ -408,6 +404,11 @@ pub(crate) struct FinetuneOutcome {
     /// The same with the fine-tuned model.
     pub(crate) after: f32,
     pub(crate) activated: bool,
+}
+
+/// The last part of a path, as the UI shows it.
+pub(crate) fn file_name(path: &std::path::Path) -> String {
+    path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default()
 }
 
 /// A count as the UI shows it; no library holds 4 billion of anything.

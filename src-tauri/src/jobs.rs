@@ -49,6 +49,7 @@ impl ChannelSink {
     }
 }
 
+/// The file in hand, as the progress line shows it.
 fn shown_path(path: &std::path::Path) -> Option<String> {
     Some(path.display().to_string())
 }

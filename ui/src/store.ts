@@ -59,6 +59,20 @@ export function reportError(error: unknown) {
   notify(error instanceof KindredError ? error.message : String(error), true);
 }
 
+/** Runs a user operation: on success says `message` (if any) and lets views reload; on failure
+ * says why. Answers whether it succeeded. */
+export async function perform(work: () => Promise<unknown>, message?: string): Promise<boolean> {
+  try {
+    await work();
+  } catch (error) {
+    reportError(error);
+    return false;
+  }
+  if (message) notify(message);
+  libraryChanged();
+  return true;
+}
+
 /** Seconds left, from the pace so far of the current stage; null while unknown. */
 export function estimateSecondsLeft(job: JobState, now: number): number | null {
   const progress = job.progress;

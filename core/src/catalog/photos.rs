@@ -104,6 +104,15 @@ pub struct PhotoRow {
     pub issue_count: u64,
 }
 
+impl PhotoRow {
+    /// Width and height as shown, after EXIF orientation (orientations 5 to 8 turn the picture
+    /// a quarter), when the scan could read them.
+    pub fn upright_size(&self) -> Option<(u32, u32)> {
+        let (width, height) = (self.width?, self.height?);
+        Some(if (5..=8).contains(&self.orientation) { (height, width) } else { (width, height) })
+    }
+}
+
 /// Which photos a listing shows. Dates are `YYYY-MM-DD`, inclusive, compared with the local
 /// time the photo was taken; a date filter leaves out photos with no known date.
 #[derive(Debug, Clone, Default)]

@@ -47,6 +47,15 @@ impl Device {
         }
     }
 
+    /// The name `parse` reads back: `auto`, `gpu` or `cpu`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Device::Auto => "auto",
+            Device::Gpu => "gpu",
+            Device::Cpu => "cpu",
+        }
+    }
+
     pub fn parse(text: &str) -> Option<Device> {
         Some(match text {
             "auto" => Device::Auto,

@@ -75,11 +75,9 @@ pub(crate) fn photo_preview(
         }
         _ => None,
     };
-    if let (Some(path), Some(width), Some(height)) = (&cached, photo.width, photo.height)
+    if let (Some(path), Some((width, height))) = (&cached, photo.upright_size())
         && let Ok(jpeg) = std::fs::read(path)
     {
-        let (width, height) =
-            if (5..=8).contains(&photo.orientation) { (height, width) } else { (width, height) };
         return Ok(PhotoPreview { jpeg, width, height });
     }
     let (_, image) = super::job::read_photo(&photo.path, Some(photo.orientation))

@@ -4,7 +4,7 @@ import { useEffect, useState } from "preact/hooks";
 import { api } from "../api";
 import type { FileIssue } from "../bindings/FileIssue";
 import type { LibraryInfo } from "../bindings/LibraryInfo";
-import { libraryChanged, reportError, runJobs, useAppState } from "../store";
+import { perform, reportError, runJobs, useAppState } from "../store";
 
 /** Adding a folder scans it and then finds the faces in its photos. */
 export function addFolder(path: string) {
@@ -28,8 +28,7 @@ export function LibraryView() {
   };
   const removeFolder = async (path: string) => {
     if (!confirm(`Remove ${path} from Kindred? Nothing is deleted from disk, and names you gave stay.`)) return;
-    await api.removeFolder(path).catch(reportError);
-    libraryChanged();
+    await perform(() => api.removeFolder(path));
   };
   const busy = job !== null;
 

@@ -4,7 +4,7 @@ import { api, faceUrl } from "../api";
 import type { PersonCard } from "../bindings/PersonCard";
 import { VirtualGrid } from "../components/VirtualGrid";
 import { go } from "../router";
-import { libraryChanged, notify, reportError, useAppState } from "../store";
+import { notify, perform, reportError, useAppState } from "../store";
 
 /** Named people alphabetically, then unnamed groups by size. */
 export function orderPeople(people: PersonCard[]): PersonCard[] {
@@ -54,14 +54,7 @@ export function PeopleView() {
     setSelected(next);
   };
   const act = async (work: () => Promise<unknown>, message?: string) => {
-    try {
-      await work();
-      setSelected(new Set());
-      if (message) notify(message);
-      libraryChanged();
-    } catch (error) {
-      reportError(error);
-    }
+    if (await perform(work, message)) setSelected(new Set());
   };
   const chosen = (people ?? []).filter((p) => selected.has(p.id));
   // Merging keeps a named person when there is one, else the largest group.

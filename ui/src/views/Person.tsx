@@ -1,17 +1,15 @@
 // One person: their photos (newest first), their faces with corrections, and the
 // "is this X?" questions about them.
-import { useCallback, useEffect, useRef, useState } from "preact/hooks";
-import { api, faceUrl, photoUrl } from "../api";
+import { useEffect, useState } from "preact/hooks";
+import { api, faceUrl } from "../api";
 import type { PersonCard } from "../bindings/PersonCard";
 import type { PersonDetail } from "../bindings/PersonDetail";
-import type { PhotoCard } from "../bindings/PhotoCard";
 import type { ReviewQuestion } from "../bindings/ReviewQuestion";
 import { PersonPicker, targetFor } from "../components/PersonPicker";
+import { PhotoGrid, usePhotoPages } from "../components/PhotoGrid";
 import { VirtualGrid } from "../components/VirtualGrid";
 import { go } from "../router";
-import { libraryChanged, notify, reportError, setState, useAppState } from "../store";
-
-const PAGE = 200;
+import { libraryChanged, perform, reportError, useAppState } from "../store";
 
 type Tab = "photos" | "faces" | "review";
 
@@ -32,13 +30,8 @@ export function PersonView({ id }: { id: number }) {
   const person = detail.person;
   const saveName = async () => {
     if (rename === null || !rename.trim()) return setRename(null);
-    try {
-      await api.namePerson(person.id, rename.trim());
-      setRename(null);
-      libraryChanged();
-    } catch (error) {
-      reportError(error);
-    }
+    const name = rename.trim();
+    if (await perform(() => api.namePerson(person.id, name))) setRename(null);
   };
 
   return (
@@ -61,7 +54,7 @@ export function PersonView({ id }: { id: number }) {
         </div>
         <span class="spacer" />
         <button onClick={() => setRename(person.name ?? "")}>{person.name ? "Rename" : "Name"}</button>
-        <button onClick={() => api.setHidden(person.id, !person.hidden).then(libraryChanged).catch(reportError)}>{person.hidden ? "Unhide" : "Hide"}</button>
+        <button onClick={() => perform(() => api.setHidden(person.id, !person.hidden))}>{person.hidden ? "Unhide" : "Hide"}</button>
       </header>
       <div class="subtabs">
         {(["photos", "faces", "review"] as Tab[]).map((t) => (
@@ -78,53 +71,6 @@ export function PersonView({ id }: { id: number }) {
   );
 }
 
-/** Pages of photos, loaded as the grid scrolls; starts over when `deps` change. */
-export function usePhotoPages(load: (offset: number, limit: number) => Promise<{ photos: PhotoCard[]; more: boolean }>, deps: unknown[]) {
-  const key = JSON.stringify(deps);
-  const [pages, setPages] = useState({ key, photos: [] as PhotoCard[], more: true });
-  const current = pages.key === key ? pages : { key, photos: [] as PhotoCard[], more: true };
-  // The page being asked for (key and offset), so that one page is never asked for twice.
-  const pending = useRef<string | null>(null);
-  const offset = current.photos.length;
-  const loadMore = useCallback(() => {
-    const token = `${key}@${offset}`;
-    if (!current.more || pending.current === token) return;
-    pending.current = token;
-    load(offset, PAGE)
-      .then((page) =>
-        setPages((previous) => {
-          const base = previous.key === key ? previous : { key, photos: [] as PhotoCard[], more: true };
-          // An answer for a listing that moved on (new filters, or a page already added) is dropped.
-          if (base.photos.length !== offset) return previous;
-          return { key, photos: [...base.photos, ...page.photos], more: page.more };
-        }),
-      )
-      .catch(reportError)
-      .finally(() => {
-        if (pending.current === token) pending.current = null;
-      });
-  }, [key, offset, current.more]);
-  return { photos: current.photos, more: current.more, loadMore };
-}
-
-export function PhotoGrid({ photos, loadMore, testId }: { photos: PhotoCard[]; loadMore: () => void; testId: string }) {
-  return (
-    <VirtualGrid
-      testId={testId}
-      items={photos}
-      cellWidth={200}
-      cellHeight={200}
-      itemKey={(p) => p.id}
-      onNearEnd={loadMore}
-      render={(photo) => (
-        <a class="photo-tile" href={`#/photo/${photo.id}`} onClick={() => setState({ browsing: photos.map((p) => p.id) })} title={`${photo.fileName}${photo.takenAt ? ` · ${photo.takenAt.slice(0, 10)}` : ""}`} data-testid="photo-tile">
-          <img src={photoUrl(photo.id, 400)} alt={photo.fileName} loading="lazy" />
-        </a>
-      )}
-    />
-  );
-}
-
 function PersonPhotos({ person, revision }: { person: PersonCard; revision: number }) {
   const { photos, loadMore } = usePhotoPages((offset, limit) => api.personPhotos(person.id, offset, limit), [person.id, revision]);
   return <PhotoGrid photos={photos} loadMore={loadMore} testId="person-photos" />;
@@ -135,14 +81,9 @@ function PersonFaces({ detail }: { detail: PersonDetail }) {
   const [moving, setMoving] = useState(false);
   const faces = detail.faces;
   const act = async (work: () => Promise<unknown>, message: string) => {
-    try {
-      await work();
+    if (await perform(work, message)) {
       setSelected(new Set());
       setMoving(false);
-      notify(message);
-      libraryChanged();
-    } catch (error) {
-      reportError(error);
     }
   };
   const ids = [...selected];

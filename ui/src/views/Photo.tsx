@@ -4,7 +4,7 @@ import { api, photoUrl } from "../api";
 import type { PhotoDetail } from "../bindings/PhotoDetail";
 import type { PhotoFace } from "../bindings/PhotoFace";
 import { PersonPicker, targetFor } from "../components/PersonPicker";
-import { libraryChanged, notify, reportError, useAppState } from "../store";
+import { perform, reportError, useAppState } from "../store";
 
 /** A face box as percentages of the upright photo, so it follows the image at any size. */
 export function boxStyle(face: PhotoFace, width: number, height: number) {
@@ -41,14 +41,7 @@ export function PhotoView({ id }: { id: number }) {
   if (!photo) return <section class="view" data-testid="photo-view">Loading…</section>;
   const face = photo.faces.find((f) => f.id === active) ?? null;
   const act = async (work: () => Promise<unknown>, message: string) => {
-    try {
-      await work();
-      setActive(null);
-      notify(message);
-      libraryChanged();
-    } catch (error) {
-      reportError(error);
-    }
+    if (await perform(work, message)) setActive(null);
   };
   return (
     <section class="view photo" data-testid="photo-view">

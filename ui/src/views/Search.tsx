@@ -4,7 +4,7 @@ import { api } from "../api";
 import type { PersonCard } from "../bindings/PersonCard";
 import { findByName } from "../components/PersonPicker";
 import { reportError, useAppState } from "../store";
-import { PhotoGrid, usePhotoPages } from "./Person";
+import { PhotoGrid, usePhotoPages } from "../components/PhotoGrid";
 
 export function SearchView() {
   const { revision } = useAppState();

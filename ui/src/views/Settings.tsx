@@ -5,7 +5,7 @@ import type { DeviceChoice } from "../bindings/DeviceChoice";
 import type { DeviceInfo } from "../bindings/DeviceInfo";
 import type { FinetuneOutcome } from "../bindings/FinetuneOutcome";
 import type { Settings } from "../bindings/Settings";
-import { libraryChanged, notify, reportError, runJobs, useAppState } from "../store";
+import { perform, reportError, runJobs, useAppState } from "../store";
 
 /** "grouping on your labeled people: 91% → 97%" */
 export function describeFinetune(outcome: FinetuneOutcome): string {
@@ -43,13 +43,7 @@ export function SettingsView() {
   const applyThreshold = async () => {
     const value = Number(threshold);
     if (!(value > 0 && value < 2)) return reportError("The threshold is a distance between 0 and 2 (0.65 suits most libraries).");
-    try {
-      await api.setThreshold(value);
-      notify(`Faces regrouped at ${value.toFixed(2)}; names and corrections kept.`);
-      libraryChanged();
-    } catch (error) {
-      reportError(error);
-    }
+    await perform(() => api.setThreshold(value), `Faces regrouped at ${value.toFixed(2)}; names and corrections kept.`);
   };
   const finetune = lastOutcome?.kind === "finetune" ? lastOutcome.finetune : null;
 
@@ -90,7 +84,7 @@ export function SettingsView() {
         {finetune && <p data-testid="finetune-result">{describeFinetune(finetune)}</p>}
         <button disabled={job !== null} onClick={() => runJobs([{ kind: "finetune" }])} data-testid="finetune">Fine-tune now</button>
         {settings.fineTunedModel && (
-          <button disabled={job !== null} onClick={() => api.useBaseModel().then(() => (notify("Back to the base model; faces regrouped."), libraryChanged())).catch(reportError)}>
+          <button disabled={job !== null} onClick={() => perform(() => api.useBaseModel(), "Back to the base model; faces regrouped.")}>
             Use the base model
           </button>
         )}
