@@ -198,6 +198,12 @@ pub(crate) fn resolve_person_in(conn: &rusqlite::Connection, id: i64) -> Result<
 const KEPT_PERSON: &str = "(p.name IS NOT NULL OR p.hidden != 0 OR p.cover_face_id IS NOT NULL
      OR EXISTS (SELECT 1 FROM face_decisions d WHERE d.person_id = p.id))";
 
+/// Faces `f` whose photo is in a folder the user has not removed: the faces that lists show
+/// and count. Faces in a removed folder keep their people, so adding the folder back brings
+/// them back as they were.
+const FACE_IN_LISTED_FOLDER: &str = "f.photo_id NOT IN (SELECT ph.id FROM photos ph
+     JOIN roots r ON r.id = ph.root_id WHERE r.removed_at IS NOT NULL)";
+
 impl Catalog {
     /// People and unnamed groups with at least one face, or a name. Named people first (by
     /// name), then groups, largest first.
@@ -208,7 +214,7 @@ impl Catalog {
                     CASE WHEN p.cover_face_id IN (SELECT id FROM faces WHERE person_id = p.id)
                          THEN p.cover_face_id ELSE p.typical_face_id END,
                     count(f.id), coalesce(sum(f.assigned_by = 'user'), 0), count(DISTINCT f.photo_id)
-             FROM people p LEFT JOIN faces f ON f.person_id = p.id
+             FROM people p LEFT JOIN faces f ON f.person_id = p.id AND {FACE_IN_LISTED_FOLDER}
              WHERE p.merged_into IS NULL{hidden_filter}
              GROUP BY p.id
              HAVING count(f.id) > 0 OR p.name IS NOT NULL
@@ -234,9 +240,11 @@ impl Catalog {
         let id = resolve_person_in(&self.conn, id)?;
         let record = person_record_in(&self.conn, id)?;
         let (faces, confirmed, photos, typical): (u64, u64, u64, Option<i64>) = self.conn.query_row(
-            "SELECT count(*), coalesce(sum(assigned_by = 'user'), 0), count(DISTINCT photo_id),
-                    (SELECT typical_face_id FROM people WHERE id = ?1)
-             FROM faces WHERE person_id = ?1",
+            &format!(
+                "SELECT count(*), coalesce(sum(f.assigned_by = 'user'), 0), count(DISTINCT f.photo_id),
+                        (SELECT typical_face_id FROM people WHERE id = ?1)
+                 FROM faces f WHERE f.person_id = ?1 AND {FACE_IN_LISTED_FOLDER}"
+            ),
             [id],
             |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
         )?;
@@ -277,15 +285,23 @@ impl Catalog {
             .optional()?)
     }
 
-    /// Faces now assigned to a person: (face id, photo id, how).
+    /// Faces now assigned to a person, in folders the user has not removed: (face id, photo
+    /// id, how).
     pub fn faces_of_person(&self, person_id: i64) -> Result<Vec<(i64, i64, Assignment)>> {
         let id = resolve_person_in(&self.conn, person_id)?;
-        Ok(faces_of_person_in(&self.conn, id)?
-            .into_iter()
-            .map(|(face, photo, how)| {
-                (face, photo, how.as_deref().and_then(Assignment::parse).unwrap_or(Assignment::Cluster))
-            })
-            .collect())
+        let mut stmt = self.conn.prepare_cached(&format!(
+            "SELECT f.id, f.photo_id, f.assigned_by FROM faces f
+             WHERE f.person_id = ?1 AND {FACE_IN_LISTED_FOLDER} ORDER BY f.id"
+        ))?;
+        let rows = stmt.query_map([id], |r| {
+            let how: Option<String> = r.get(2)?;
+            Ok((
+                r.get(0)?,
+                r.get(1)?,
+                how.as_deref().and_then(Assignment::parse).unwrap_or(Assignment::Cluster),
+            ))
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
     /// Faces the people passes left alone (no close company yet), not excluded as "not a face":

@@ -558,3 +558,47 @@ fn undo_never_gets_stuck_on_a_group_a_pass_removed() {
     check_invariants(&library, &HashMap::new());
     assert!(library.catalog().decisions().unwrap().is_empty(), "all decisions undone");
 }
+
+#[test]
+fn faces_in_a_removed_folder_leave_counts_and_lists_and_come_back_with_it() {
+    let (_dir, mut library, _, _) = grouped_library(3, 60, 41);
+    let before = library.people(false).unwrap();
+    let largest = before.iter().max_by_key(|p| p.faces).unwrap().clone();
+    let ann = library.name_person(largest.id, "Ann").unwrap();
+    let faces = library.faces_of_person(ann).unwrap();
+    // Half of Ann's photos move to a second folder, which the user then removes.
+    let mut moved: Vec<i64> = faces.iter().map(|f| f.1).collect();
+    moved.sort_unstable();
+    moved.dedup();
+    moved.truncate(moved.len() / 2);
+    let now = crate::time::now_utc();
+    let elsewhere = std::path::Path::new("/elsewhere");
+    let root = library.catalog_mut().ensure_root(elsewhere, &now).unwrap();
+    for photo in &moved {
+        library
+            .catalog()
+            .conn()
+            .execute("UPDATE photos SET root_id = ?1 WHERE id = ?2", [root, *photo])
+            .unwrap();
+    }
+    let faces_moved = faces.iter().filter(|f| moved.contains(&f.1)).count() as u64;
+    let everything = state(&library);
+    library.remove_root(elsewhere).unwrap();
+
+    let card = |library: &Library| library.people(false).unwrap().into_iter().find(|p| p.id == ann).unwrap();
+    let shown = card(&library);
+    assert_eq!(shown.name.as_deref(), Some("Ann"));
+    assert_eq!(shown.photos, largest.photos - moved.len() as u64);
+    assert_eq!(shown.faces, largest.faces - faces_moved);
+    assert_eq!(library.person(ann).unwrap().photos, shown.photos);
+    let listed = library.faces_of_person(ann).unwrap();
+    assert_eq!(listed.len() as u64, shown.faces);
+    assert!(listed.iter().all(|f| !moved.contains(&f.1)), "a face of a removed folder is listed");
+    // Nothing the user owns changed: the faces keep their people while the folder is away.
+    assert_eq!(state(&library), everything);
+
+    library.catalog_mut().ensure_root(elsewhere, &now).unwrap();
+    let back = card(&library);
+    assert_eq!((back.photos, back.faces), (largest.photos, largest.faces));
+    assert_eq!(library.faces_of_person(ann).unwrap().len(), faces.len());
+}
