@@ -304,15 +304,15 @@ impl Catalog {
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
-    /// Faces the people passes left alone (no close company yet), not excluded as "not a face":
-    /// (face id, photo id), largest first.
+    /// Faces the people passes left alone (no close company yet), not excluded as "not a face",
+    /// in folders the user has not removed: (face id, photo id), largest first.
     pub fn faces_alone(&self) -> Result<Vec<(i64, i64)>> {
-        let mut stmt = self.conn.prepare(
+        let mut stmt = self.conn.prepare(&format!(
             "SELECT f.id, f.photo_id FROM faces f
-             WHERE f.person_id IS NULL AND f.assigned_by = 'alone'
+             WHERE f.person_id IS NULL AND f.assigned_by = 'alone' AND {FACE_IN_LISTED_FOLDER}
                AND NOT EXISTS (SELECT 1 FROM face_decisions d WHERE d.face_id = f.id AND d.kind = 'not_a_face')
-             ORDER BY f.w * f.h DESC, f.id",
-        )?;
+             ORDER BY f.w * f.h DESC, f.id"
+        ))?;
         let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }

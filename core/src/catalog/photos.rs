@@ -202,6 +202,16 @@ impl Catalog {
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
+    /// Photos under folders the user removed: kept, with their faces and names, but out of
+    /// every list and question until the folder is added again.
+    pub(crate) fn photos_in_removed_folders(&self) -> Result<std::collections::HashSet<i64>> {
+        let mut stmt = self.conn.prepare(
+            "SELECT p.id FROM photos p JOIN roots r ON r.id = p.root_id WHERE r.removed_at IS NOT NULL",
+        )?;
+        let rows = stmt.query_map([], |r| r.get(0))?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
     /// The photos already recorded under a root, keyed by path bytes.
     pub(crate) fn known_photos(&self, root_id: i64) -> Result<HashMap<Vec<u8>, KnownPhoto>> {
         let mut stmt = self.conn.prepare(

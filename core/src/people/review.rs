@@ -112,9 +112,14 @@ pub(crate) fn review_queue(
             .max_by(|a, b| a.1.total_cmp(&b.1))
     };
 
+    // Faces in a removed folder are not asked about: the user no longer sees their photos.
+    let removed = catalog.photos_in_removed_folders()?;
     let mut items = Vec::new();
     let mut groups: HashMap<i64, Vec<usize>> = HashMap::new();
     for (i, face) in faces.iter().enumerate() {
+        if removed.contains(&face.photo_id) {
+            continue;
+        }
         match (face.person_id, face.assigned_by.as_deref()) {
             (Some(person), _) if !names.contains_key(&person) && !hidden.contains(&person) => {
                 groups.entry(person).or_default().push(i)

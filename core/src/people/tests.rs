@@ -602,3 +602,49 @@ fn faces_in_a_removed_folder_leave_counts_and_lists_and_come_back_with_it() {
     assert_eq!((back.photos, back.faces), (largest.photos, largest.faces));
     assert_eq!(library.faces_of_person(ann).unwrap().len(), faces.len());
 }
+
+#[test]
+fn the_review_queue_leaves_out_faces_in_a_removed_folder() {
+    let (_dir, mut library, _people, _faces) = grouped_library(10, 200, 8);
+    library.set_people_settings(&PeopleSettings { threshold: 0.45, ..Default::default() }).unwrap();
+    for (i, group) in groups(&library).iter().take(5).enumerate() {
+        library.name_person(group.id, &format!("P{i}")).unwrap();
+    }
+    let queue = library.review_queue(usize::MAX).unwrap();
+    assert!(!queue.is_empty());
+    // The photos of every face the queue asks about move to a folder the user removes.
+    let subject_photos = |item: &ReviewItem| -> Vec<i64> {
+        let conn = library.catalog().conn();
+        let sql = match item.subject {
+            ReviewSubject::Face(_) => "SELECT photo_id FROM faces WHERE id = ?1",
+            ReviewSubject::Group(_) => "SELECT photo_id FROM faces WHERE person_id = ?1",
+        };
+        let id = match item.subject {
+            ReviewSubject::Face(id) | ReviewSubject::Group(id) => id,
+        };
+        conn.prepare(sql).unwrap().query_map([id], |r| r.get(0)).unwrap().map(Result::unwrap).collect()
+    };
+    let moved: HashSet<i64> = queue.iter().flat_map(subject_photos).collect();
+    let now = crate::time::now_utc();
+    let elsewhere = std::path::Path::new("/elsewhere");
+    let root = library.catalog_mut().ensure_root(elsewhere, &now).unwrap();
+    for photo in &moved {
+        library
+            .catalog()
+            .conn()
+            .execute("UPDATE photos SET root_id = ?1 WHERE id = ?2", [root, *photo])
+            .unwrap();
+    }
+    library.remove_root(elsewhere).unwrap();
+    let asked = |library: &Library| -> Vec<(ReviewSubject, i64)> {
+        library.review_queue(usize::MAX).unwrap().into_iter().map(|i| (i.subject, i.person_id)).collect()
+    };
+    let after = asked(&library);
+    for item in &queue {
+        assert!(!after.contains(&(item.subject, item.person_id)), "asked about a removed photo: {item:?}");
+    }
+    // Back with the folder.
+    library.catalog_mut().ensure_root(elsewhere, &now).unwrap();
+    let back = asked(&library);
+    assert!(queue.iter().all(|i| back.contains(&(i.subject, i.person_id))));
+}
