@@ -467,14 +467,20 @@ fn search_finds_photos_with_all_or_any_of_several_people_newest_first() {
     assert!(library.search(&PhotoSearch::default()).is_err());
 }
 
-#[test]
-fn the_review_queue_asks_the_most_useful_questions_and_never_asks_twice() {
-    let (_dir, mut library, _people, _faces) = grouped_library(10, 200, 8);
-    // A strict threshold splits people, so groups close to a named person are left to review.
+/// A library of ten people split by a strict threshold, five of them named: the groups left
+/// close to a named person are questions to review.
+fn library_with_questions() -> (tempfile::TempDir, Library) {
+    let (dir, mut library, _people, _faces) = grouped_library(10, 200, 8);
     library.set_people_settings(&PeopleSettings { threshold: 0.45, ..Default::default() }).unwrap();
     for (i, group) in groups(&library).iter().take(5).enumerate() {
         library.name_person(group.id, &format!("P{i}")).unwrap();
     }
+    (dir, library)
+}
+
+#[test]
+fn the_review_queue_asks_the_most_useful_questions_and_never_asks_twice() {
+    let (_dir, mut library) = library_with_questions();
     let queue = library.review_queue(50).unwrap();
     assert!(!queue.is_empty(), "split people leave questions");
     assert!(queue.windows(2).all(|w| w[0].priority >= w[1].priority));
@@ -559,6 +565,28 @@ fn undo_never_gets_stuck_on_a_group_a_pass_removed() {
     assert!(library.catalog().decisions().unwrap().is_empty(), "all decisions undone");
 }
 
+/// The folder [`move_to_removed_folder`] uses.
+const ELSEWHERE: &str = "/elsewhere";
+
+/// Moves `photos` to a second folder of the library, which the user then removes.
+fn move_to_removed_folder<'a>(library: &mut Library, photos: impl IntoIterator<Item = &'a i64>) {
+    let root =
+        library.catalog_mut().ensure_root(std::path::Path::new(ELSEWHERE), &crate::time::now_utc()).unwrap();
+    for photo in photos {
+        library
+            .catalog()
+            .conn()
+            .execute("UPDATE photos SET root_id = ?1 WHERE id = ?2", [root, *photo])
+            .unwrap();
+    }
+    library.remove_root(std::path::Path::new(ELSEWHERE)).unwrap();
+}
+
+/// Adds the folder of [`move_to_removed_folder`] again.
+fn add_removed_folder_back(library: &mut Library) {
+    library.catalog_mut().ensure_root(std::path::Path::new(ELSEWHERE), &crate::time::now_utc()).unwrap();
+}
+
 #[test]
 fn faces_in_a_removed_folder_leave_counts_and_lists_and_come_back_with_it() {
     let (_dir, mut library, _, _) = grouped_library(3, 60, 41);
@@ -571,19 +599,9 @@ fn faces_in_a_removed_folder_leave_counts_and_lists_and_come_back_with_it() {
     moved.sort_unstable();
     moved.dedup();
     moved.truncate(moved.len() / 2);
-    let now = crate::time::now_utc();
-    let elsewhere = std::path::Path::new("/elsewhere");
-    let root = library.catalog_mut().ensure_root(elsewhere, &now).unwrap();
-    for photo in &moved {
-        library
-            .catalog()
-            .conn()
-            .execute("UPDATE photos SET root_id = ?1 WHERE id = ?2", [root, *photo])
-            .unwrap();
-    }
     let faces_moved = faces.iter().filter(|f| moved.contains(&f.1)).count() as u64;
     let everything = state(&library);
-    library.remove_root(elsewhere).unwrap();
+    move_to_removed_folder(&mut library, &moved);
 
     let card = |library: &Library| library.people(false).unwrap().into_iter().find(|p| p.id == ann).unwrap();
     let shown = card(&library);
@@ -597,7 +615,7 @@ fn faces_in_a_removed_folder_leave_counts_and_lists_and_come_back_with_it() {
     // Nothing the user owns changed: the faces keep their people while the folder is away.
     assert_eq!(state(&library), everything);
 
-    library.catalog_mut().ensure_root(elsewhere, &now).unwrap();
+    add_removed_folder_back(&mut library);
     let back = card(&library);
     assert_eq!((back.photos, back.faces), (largest.photos, largest.faces));
     assert_eq!(library.faces_of_person(ann).unwrap().len(), faces.len());
@@ -605,11 +623,7 @@ fn faces_in_a_removed_folder_leave_counts_and_lists_and_come_back_with_it() {
 
 #[test]
 fn the_review_queue_leaves_out_faces_in_a_removed_folder() {
-    let (_dir, mut library, _people, _faces) = grouped_library(10, 200, 8);
-    library.set_people_settings(&PeopleSettings { threshold: 0.45, ..Default::default() }).unwrap();
-    for (i, group) in groups(&library).iter().take(5).enumerate() {
-        library.name_person(group.id, &format!("P{i}")).unwrap();
-    }
+    let (_dir, mut library) = library_with_questions();
     let queue = library.review_queue(usize::MAX).unwrap();
     assert!(!queue.is_empty());
     // The photos of every face the queue asks about move to a folder the user removes.
@@ -625,17 +639,7 @@ fn the_review_queue_leaves_out_faces_in_a_removed_folder() {
         conn.prepare(sql).unwrap().query_map([id], |r| r.get(0)).unwrap().map(Result::unwrap).collect()
     };
     let moved: HashSet<i64> = queue.iter().flat_map(subject_photos).collect();
-    let now = crate::time::now_utc();
-    let elsewhere = std::path::Path::new("/elsewhere");
-    let root = library.catalog_mut().ensure_root(elsewhere, &now).unwrap();
-    for photo in &moved {
-        library
-            .catalog()
-            .conn()
-            .execute("UPDATE photos SET root_id = ?1 WHERE id = ?2", [root, *photo])
-            .unwrap();
-    }
-    library.remove_root(elsewhere).unwrap();
+    move_to_removed_folder(&mut library, &moved);
     let asked = |library: &Library| -> Vec<(ReviewSubject, i64)> {
         library.review_queue(usize::MAX).unwrap().into_iter().map(|i| (i.subject, i.person_id)).collect()
     };
@@ -644,7 +648,7 @@ fn the_review_queue_leaves_out_faces_in_a_removed_folder() {
         assert!(!after.contains(&(item.subject, item.person_id)), "asked about a removed photo: {item:?}");
     }
     // Back with the folder.
-    library.catalog_mut().ensure_root(elsewhere, &now).unwrap();
+    add_removed_folder_back(&mut library);
     let back = asked(&library);
     assert!(queue.iter().all(|i| back.contains(&(i.subject, i.person_id))));
 }
