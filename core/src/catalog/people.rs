@@ -7,6 +7,7 @@ use rusqlite::{OptionalExtension, Transaction, params};
 
 use super::Catalog;
 use super::faces::blob_to_floats;
+use super::photos::PHOTOS_IN_REMOVED_FOLDERS;
 use crate::error::{Error, ErrorKind, Result};
 
 /// How a face came to belong to its person.
@@ -198,12 +199,6 @@ pub(crate) fn resolve_person_in(conn: &rusqlite::Connection, id: i64) -> Result<
 const KEPT_PERSON: &str = "(p.name IS NOT NULL OR p.hidden != 0 OR p.cover_face_id IS NOT NULL
      OR EXISTS (SELECT 1 FROM face_decisions d WHERE d.person_id = p.id))";
 
-/// Faces `f` whose photo is in a folder the user has not removed: the faces that lists show
-/// and count. Faces in a removed folder keep their people, so adding the folder back brings
-/// them back as they were.
-const FACE_IN_LISTED_FOLDER: &str = "f.photo_id NOT IN (SELECT ph.id FROM photos ph
-     JOIN roots r ON r.id = ph.root_id WHERE r.removed_at IS NOT NULL)";
-
 impl Catalog {
     /// People and unnamed groups with at least one face, or a name. Named people first (by
     /// name), then groups, largest first.
@@ -214,7 +209,7 @@ impl Catalog {
                     CASE WHEN p.cover_face_id IN (SELECT id FROM faces WHERE person_id = p.id)
                          THEN p.cover_face_id ELSE p.typical_face_id END,
                     count(f.id), coalesce(sum(f.assigned_by = 'user'), 0), count(DISTINCT f.photo_id)
-             FROM people p LEFT JOIN faces f ON f.person_id = p.id AND {FACE_IN_LISTED_FOLDER}
+             FROM people p LEFT JOIN faces f ON f.person_id = p.id AND f.photo_id NOT IN ({PHOTOS_IN_REMOVED_FOLDERS})
              WHERE p.merged_into IS NULL{hidden_filter}
              GROUP BY p.id
              HAVING count(f.id) > 0 OR p.name IS NOT NULL
@@ -243,7 +238,7 @@ impl Catalog {
             &format!(
                 "SELECT count(*), coalesce(sum(f.assigned_by = 'user'), 0), count(DISTINCT f.photo_id),
                         (SELECT typical_face_id FROM people WHERE id = ?1)
-                 FROM faces f WHERE f.person_id = ?1 AND {FACE_IN_LISTED_FOLDER}"
+                 FROM faces f WHERE f.person_id = ?1 AND f.photo_id NOT IN ({PHOTOS_IN_REMOVED_FOLDERS})"
             ),
             [id],
             |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
@@ -286,22 +281,17 @@ impl Catalog {
     }
 
     /// Faces now assigned to a person, in folders the user has not removed: (face id, photo
-    /// id, how).
+    /// id, how). Faces in a removed folder keep their person and come back with the folder.
     pub fn faces_of_person(&self, person_id: i64) -> Result<Vec<(i64, i64, Assignment)>> {
         let id = resolve_person_in(&self.conn, person_id)?;
-        let mut stmt = self.conn.prepare_cached(&format!(
-            "SELECT f.id, f.photo_id, f.assigned_by FROM faces f
-             WHERE f.person_id = ?1 AND {FACE_IN_LISTED_FOLDER} ORDER BY f.id"
-        ))?;
-        let rows = stmt.query_map([id], |r| {
-            let how: Option<String> = r.get(2)?;
-            Ok((
-                r.get(0)?,
-                r.get(1)?,
-                how.as_deref().and_then(Assignment::parse).unwrap_or(Assignment::Cluster),
-            ))
-        })?;
-        Ok(rows.collect::<rusqlite::Result<_>>()?)
+        let removed = self.photos_in_removed_folders()?;
+        Ok(faces_of_person_in(&self.conn, id)?
+            .into_iter()
+            .filter(|(_, photo, _)| !removed.contains(photo))
+            .map(|(face, photo, how)| {
+                (face, photo, how.as_deref().and_then(Assignment::parse).unwrap_or(Assignment::Cluster))
+            })
+            .collect())
     }
 
     /// Faces the people passes left alone (no close company yet), not excluded as "not a face",
@@ -309,7 +299,7 @@ impl Catalog {
     pub fn faces_alone(&self) -> Result<Vec<(i64, i64)>> {
         let mut stmt = self.conn.prepare(&format!(
             "SELECT f.id, f.photo_id FROM faces f
-             WHERE f.person_id IS NULL AND f.assigned_by = 'alone' AND {FACE_IN_LISTED_FOLDER}
+             WHERE f.person_id IS NULL AND f.assigned_by = 'alone' AND f.photo_id NOT IN ({PHOTOS_IN_REMOVED_FOLDERS})
                AND NOT EXISTS (SELECT 1 FROM face_decisions d WHERE d.face_id = f.id AND d.kind = 'not_a_face')
              ORDER BY f.w * f.h DESC, f.id"
         ))?;

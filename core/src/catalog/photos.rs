@@ -151,6 +151,10 @@ pub struct StatusCounts {
     pub with_gps: u64,
 }
 
+/// The ids of photos under folders the user removed, as a subquery.
+pub(crate) const PHOTOS_IN_REMOVED_FOLDERS: &str =
+    "SELECT ph.id FROM photos ph JOIN roots r ON r.id = ph.root_id WHERE r.removed_at IS NOT NULL";
+
 impl Catalog {
     /// Records `path` (already canonical) as a root, or finds it (bringing back a removed one);
     /// returns its id.
@@ -205,9 +209,7 @@ impl Catalog {
     /// Photos under folders the user removed: kept, with their faces and names, but out of
     /// every list and question until the folder is added again.
     pub(crate) fn photos_in_removed_folders(&self) -> Result<std::collections::HashSet<i64>> {
-        let mut stmt = self.conn.prepare(
-            "SELECT p.id FROM photos p JOIN roots r ON r.id = p.root_id WHERE r.removed_at IS NOT NULL",
-        )?;
+        let mut stmt = self.conn.prepare(PHOTOS_IN_REMOVED_FOLDERS)?;
         let rows = stmt.query_map([], |r| r.get(0))?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
