@@ -15,26 +15,29 @@ mod events;
 pub mod faces;
 pub mod files;
 pub mod finetune;
-mod geometry;
-pub mod imaging;
 mod library;
 mod paths;
 pub mod people;
 pub mod scan;
 mod time;
+pub mod watch;
 pub mod xmp;
 
 pub use cancel::CancelToken;
 pub use catalog::{
-    Assignment, Decision, DecisionKind, FaceRow, FileIssue, IssueKind, JobRow, JobStatus, Operation, Person,
-    PhotoFilter, PhotoRow, PhotoSearch, PhotoStatus, Root, SCHEMA_VERSION, Severity, StatusCounts,
+    Assignment, Companion, Decision, DecisionKind, FaceRow, FileIssue, IssueKind, JobRow, JobStatus,
+    Operation, Person, PhotoFilter, PhotoRow, PhotoSearch, PhotoStatus, Root, SCHEMA_VERSION, Severity,
+    StatusCounts, VideoRow,
 };
 pub use error::{Error, ErrorKind, Result};
 pub use events::{Event, EventSink, NoProgress};
 pub use faces::{DetectOptions, Device, DeviceReport, FaceEngine, FacesSummary, FoundFace, PhotoPreview};
+/// The file formats Kindred reads, re-exported for the front ends.
+pub use kindred_media as media;
+pub(crate) use kindred_media::geometry;
 pub use library::Library;
 pub use people::{PeopleSettings, PeopleSummary, ReviewItem, ReviewSubject};
-pub use scan::{ScanOptions, ScanSummary};
+pub use scan::{ScanOptions, ScanScope, ScanSummary};
 pub use time::{now_utc, parse_date};
 
 #[cfg(any(test, feature = "test-support"))]

@@ -121,8 +121,12 @@ fn open_wgpu(kind: DeviceKind) -> Result<Runtime, String> {
     if let Some((_, result)) = opened.iter().find(|(k, _)| *k == key) {
         return result.clone();
     }
-    let result = Device::wgpu_options()
-        .device_kind(kind)
+    let options = Device::wgpu_options().device_kind(kind);
+    // On Linux every GPU driver speaks Vulkan; going on to OpenGL would only find Mesa's
+    // software rasteriser, through an EGL probe of the display that a headless machine lacks.
+    #[cfg(target_os = "linux")]
+    let options = options.graphics_api(burn::tensor::wgpu::WgpuBackend::Vulkan);
+    let result = options
         .init_with_setup()
         .map(|(device, setup)| {
             let adapter = setup.adapter.get_info();

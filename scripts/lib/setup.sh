@@ -40,15 +40,18 @@ kindred_need_rust() {
 
 # Everything needed to build and run the core, the CLI, the face models and the app.
 kindred_setup() {
+    # libheif-dev and libturbojpeg0-dev: the HEIC/AVIF and JPEG decoders (see media/).
     # libimage-exiftool-perl: the XMP tests read Kindred's sidecars back with a standard tool.
     # The libraries after it build the Tauri window (WebKitGTK); webkit2gtk-driver, xvfb and
     # xauth run it under test (curl waits for the driver to listen).
     kindred_need_apt build-essential pkg-config python3 python3-pip \
+        libheif-dev libturbojpeg0-dev \
         libvulkan1 mesa-vulkan-drivers libimage-exiftool-perl \
         libwebkit2gtk-4.1-dev libgtk-3-dev librsvg2-dev libayatana-appindicator3-dev libxdo-dev \
         libssl-dev file webkit2gtk-driver xvfb xauth curl
     kindred_need_rust
     "$KINDRED_REPO/scripts/fetch-models" >/dev/null
+    "$KINDRED_REPO/scripts/fetch-test-media"
     kindred_need_ui
 }
 

@@ -14,7 +14,6 @@ use crate::cancel::CancelToken;
 use crate::catalog::{Catalog, FoundFace, IssueKind, JobStatus, PhotoToAnalyze};
 use crate::error::Result;
 use crate::events::{Event, EventSink};
-use crate::imaging::{self, Format};
 use crate::time;
 
 /// What the face job did.
@@ -68,13 +67,20 @@ pub(super) fn read_photo(
         _ => (IssueKind::Unreadable, format!("cannot read the file: {e}")),
     })?;
     let content_hash = blake3::hash(&bytes).to_hex().to_string();
-    let Some(format) = Format::sniff(&bytes, None).filter(|f| f.is_decodable()) else {
-        return Err((IssueKind::NotAnImage, "the file is no longer an image Kindred can read".into()));
+    let Some(format) = kindred_media::Format::sniff(&bytes, None) else {
+        return Err((IssueKind::NotAnImage, "the file's content is no longer an image".into()));
     };
-    let orientation = orientation.unwrap_or_else(|| crate::scan::read_exif(&bytes).orientation);
-    let image = imaging::decode_oriented(&bytes, format, orientation, MAX_PIXELS)
-        .map_err(|e| (IssueKind::Corrupt, format!("cannot decode the photo to find faces: {e:?}")))?;
-    Ok((content_hash, image.to_rgb8()))
+    let orientation = match orientation {
+        Some(orientation) => orientation,
+        None => crate::scan::effective_orientation(
+            format.name(),
+            kindred_media::declared_orientation(&bytes, format),
+            None,
+        ),
+    };
+    let decoded = kindred_media::decode(&bytes, format, None, MAX_PIXELS)
+        .map_err(|problem| crate::scan::issue_for(format, &problem, MAX_PIXELS))?;
+    Ok((content_hash, kindred_media::orient(decoded.image, orientation)))
 }
 
 fn decode(photo: PhotoToAnalyze) -> std::result::Result<Decoded, Outcome> {

@@ -1,3 +1,5 @@
+use std::path::Path;
+
 use super::*;
 
 fn sample(name: &str) -> Vec<u8> {
