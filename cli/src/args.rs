@@ -67,8 +67,16 @@ pub(crate) enum Command {
     },
     /// List files that could not be read, or that need a look
     Issues,
+    /// List the videos in the library's folders (Live Photo videos with their photo)
+    Videos,
     /// Find the faces in every photo not analysed yet
     Faces {
+        #[command(flatten)]
+        device: DeviceArg,
+    },
+    /// Keep the library in step with its folders until Ctrl-C: photos added, changed, moved or
+    /// deleted are read, their faces found and placed, within seconds
+    Watch {
         #[command(flatten)]
         device: DeviceArg,
     },

@@ -74,6 +74,8 @@ pub(crate) fn run(cli: Cli) -> anyhow::Result<u8> {
             photos(&library, &filter, cli.json)
         }
         Command::Issues => issues(&library, cli.json),
+        Command::Videos => videos(&library, cli.json),
+        Command::Watch { device } => crate::watch::watch(&mut library, &device, cli.json),
         Command::Faces { device } => crate::faces::find_faces(&mut library, &device, cli.json),
         Command::Photo { id } => crate::faces::photo(&library, id, cli.json),
         Command::People { alone: true, .. } => crate::people::alone(&library, cli.json),
@@ -195,6 +197,8 @@ fn scan(
             "missing": summary.missing,
             "decoded": summary.decoded,
             "unsupported": summary.unsupported.iter().map(|(f, n)| json!({"format": f, "count": n})).collect::<Vec<_>>(),
+            "videos": summary.videos,
+            "companions": summary.companions,
             "other_files": summary.other_files,
             "issues": summary.issues,
             "seconds": summary.elapsed.as_secs_f64(),
@@ -219,7 +223,19 @@ fn scan(
     if !summary.unsupported.is_empty() {
         let list: Vec<String> =
             summary.unsupported.iter().map(|(f, n)| format!("{f} {}", count(*n))).collect();
-        lines.push(format!("  Unsupported for now (kept in the library, not decoded): {}.", list.join(", ")));
+        lines.push(format!(
+            "  Not readable (kept in the library; `kindred issues` says why): {}.",
+            list.join(", ")
+        ));
+    }
+    if summary.companions > 0 {
+        lines.push(format!(
+            "  {} kept with the photo of the same shot (RAW+JPEG pairs, Live Photos).",
+            plural(summary.companions, "file", "files")
+        ));
+    }
+    if summary.videos > 0 {
+        lines.push(format!("  {} listed (`kindred videos`).", plural(summary.videos, "video", "videos")));
     }
     if summary.other_files > 0 {
         lines.push(format!(
@@ -249,6 +265,8 @@ fn status(library: &Library, as_json: bool) -> anyhow::Result<u8> {
             "by_format": counts.by_format.iter().map(|(f, n)| (f.clone(), json!(n))).collect::<serde_json::Map<_, _>>(),
             "with_date": counts.with_date,
             "with_gps": counts.with_gps,
+            "videos": counts.videos,
+            "companions": counts.companions,
             "issues": counts.issues,
             "roots": counts.roots.iter().map(|r| json!({
                 "path": r.path.display().to_string(),
@@ -279,6 +297,15 @@ fn status(library: &Library, as_json: bool) -> anyhow::Result<u8> {
         count(counts.with_date),
         count(counts.with_gps)
     ));
+    if counts.companions > 0 {
+        lines.push(format!(
+            "  {} kept with their photos (RAW+JPEG pairs, Live Photos)",
+            plural(counts.companions, "companion file", "companion files")
+        ));
+    }
+    if counts.videos > 0 {
+        lines.push(format!("  {}", plural(counts.videos, "video", "videos")));
+    }
     lines.push(format!("  {}", plural(counts.issues, "file issue", "file issues")));
     lines.push(format!("  {}:", plural(counts.roots.len() as u64, "folder", "folders")));
     for root in &counts.roots {
@@ -330,6 +357,28 @@ fn photos(library: &Library, filter: &PhotoFilter, as_json: bool) -> anyhow::Res
             _ => "-".into(),
         };
         format!("{taken:<19}  {:<5} {:>11}  {:<11}  {}", p.format, size, p.status.as_str(), p.path.display())
+    }))?;
+    Ok(exit::OK)
+}
+
+fn videos(library: &Library, as_json: bool) -> anyhow::Result<u8> {
+    let videos = library.videos()?;
+    if as_json {
+        output::json(&serde_json::Value::Array(
+            videos
+                .iter()
+                .map(|v| json!({"path": v.path.display().to_string(), "bytes": v.size, "live_photo_of": v.photo_id}))
+                .collect(),
+        ))?;
+        return Ok(exit::OK);
+    }
+    if videos.is_empty() {
+        output::lines(["No videos.".to_string()])?;
+        return Ok(exit::OK);
+    }
+    output::lines(videos.iter().map(|v| match v.photo_id {
+        Some(photo) => format!("{}  (the Live Photo video of photo {photo})", v.path.display()),
+        None => v.path.display().to_string(),
     }))?;
     Ok(exit::OK)
 }

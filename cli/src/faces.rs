@@ -17,7 +17,7 @@ fn load_engine(device: &DeviceArg) -> anyhow::Result<FaceEngine> {
     load_engine_on(device.device.as_deref().and_then(Device::parse).unwrap_or_default())
 }
 
-fn load_engine_on(device: Device) -> anyhow::Result<FaceEngine> {
+pub(crate) fn load_engine_on(device: Device) -> anyhow::Result<FaceEngine> {
     let dir = faces::locate_models()?;
     Ok(FaceEngine::load(&dir, device)?)
 }
@@ -83,8 +83,13 @@ pub(crate) fn find_faces(library: &mut Library, device: &DeviceArg, as_json: boo
 pub(crate) fn photo(library: &Library, id: i64, as_json: bool) -> anyhow::Result<u8> {
     let photo = library.photo(id)?;
     let faces = library.faces_of_photo(id)?;
+    let companions = library.companions(id)?;
     if as_json {
         let mut value = crate::commands::photo_json(&photo);
+        value["companions"] = companions
+            .iter()
+            .map(|c| json!({"path": c.path.display().to_string(), "kind": c.kind}))
+            .collect();
         value["faces"] = faces
             .iter()
             .map(|f| {
@@ -100,6 +105,14 @@ pub(crate) fn photo(library: &Library, id: i64, as_json: bool) -> anyhow::Result
     let mut lines = vec![format!("{}  ({})", photo.path.display(), photo.status.as_str())];
     if let Some(taken) = &photo.taken_at {
         lines.push(format!("  taken {taken}{}", photo.taken_offset.as_deref().unwrap_or("")));
+    }
+    for companion in &companions {
+        let what = match companion.kind.as_str() {
+            "video" => "its Live Photo video",
+            "raw" => "its RAW file",
+            _ => "the camera's JPEG",
+        };
+        lines.push(format!("  with {what}: {}", companion.path.display()));
     }
     lines.push(format!("  {}", plural(faces.len() as u64, "face", "faces")));
     for f in &faces {
@@ -200,7 +213,7 @@ fn image_files(dir: &Path, limit: Option<usize>) -> anyhow::Result<Vec<PathBuf>>
         for path in entries.into_iter().rev() {
             if path.is_dir() {
                 stack.push(path);
-            } else if kindred_core::imaging::Format::from_extension(
+            } else if kindred_core::media::Format::from_extension(
                 &path.extension().and_then(|e| e.to_str()).unwrap_or("").to_ascii_lowercase(),
             )
             .is_some_and(|f| f.is_decodable())

@@ -16,6 +16,15 @@ pub(crate) fn json(value: &serde_json::Value) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Prints a value as one line of JSON, flushed at once (a stream that a reader follows).
+pub(crate) fn json_line(value: &serde_json::Value) -> anyhow::Result<()> {
+    let mut out = std::io::stdout().lock();
+    serde_json::to_writer(&mut out, value)?;
+    writeln!(out)?;
+    out.flush()?;
+    Ok(())
+}
+
 /// Prints lines of text, stopping quietly if the reader goes away.
 pub(crate) fn lines<I: IntoIterator<Item = String>>(lines: I) -> anyhow::Result<()> {
     let mut out = std::io::stdout().lock();

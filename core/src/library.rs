@@ -11,7 +11,7 @@ use crate::error::{Error, ErrorKind, Result};
 use crate::events::EventSink;
 use crate::faces::{self, FaceEngine, FacesSummary};
 use crate::people::{self, PeopleSettings, PeopleSummary, ReviewItem};
-use crate::scan::{self, ScanOptions, ScanSummary};
+use crate::scan::{self, ScanOptions, ScanScope, ScanSummary};
 
 /// Settings key of the compute device chosen for the face networks.
 const DEVICE_KEY: &str = "faces.device";
@@ -69,10 +69,23 @@ impl Library {
         } else {
             folders.iter().map(|f| scan::canonical_root(f)).collect::<Result<Vec<_>>>()?
         };
+        let scopes: Vec<ScanScope> = roots.into_iter().map(ScanScope::whole).collect();
+        self.scan_scopes(&scopes, options, sink, cancel)
+    }
+
+    /// Scans parts of library folders (the folders a watcher saw change), adding their roots
+    /// when they are new.
+    pub fn scan_scopes(
+        &mut self,
+        scopes: &[ScanScope],
+        options: &ScanOptions,
+        sink: &dyn EventSink,
+        cancel: &CancelToken,
+    ) -> Result<ScanSummary> {
         if cancel.is_cancelled() {
             return Err(Error::cancelled());
         }
-        let summary = scan::scan(&mut self.catalog, &roots, options, sink, cancel)?;
+        let summary = scan::scan(&mut self.catalog, scopes, options, sink, cancel)?;
         // Names in new or changed metadata land on faces already found.
         if !summary.cancelled {
             people::apply_names_from_files(&mut self.catalog)?;
@@ -94,6 +107,16 @@ impl Library {
 
     pub fn issues(&self) -> Result<Vec<FileIssue>> {
         self.catalog.issues()
+    }
+
+    /// The videos in the library's folders (a Live Photo's among them, with its photo).
+    pub fn videos(&self) -> Result<Vec<crate::VideoRow>> {
+        self.catalog.videos()
+    }
+
+    /// The files kept with a photo: its RAW file, its Live Photo video.
+    pub fn companions(&self, photo_id: i64) -> Result<Vec<crate::Companion>> {
+        self.catalog.companions(photo_id)
     }
 
     pub fn recent_jobs(&self, limit: u32) -> Result<Vec<JobRow>> {

@@ -205,3 +205,42 @@ pub fn heic_header() -> Vec<u8> {
     bytes.extend_from_slice(&[0u8; 64]);
     bytes
 }
+
+/// A camera RAW file as Kindred reads one: a TIFF-signed container (named `.cr2`, `.nef`, ...)
+/// with sensor-like bytes around a camera-rendered JPEG preview of `width`×`height`.
+pub fn raw_with_preview(width: u32, height: u32, seed: u32) -> Vec<u8> {
+    let mut raw = b"II*\0\x08\0\0\0".to_vec();
+    raw.extend((0..4096u32).map(|i| (i.wrapping_mul(2_654_435_761).wrapping_add(seed) >> 11) as u8));
+    raw.extend(encode(&test_image(width, height, seed), ImageFormat::Jpeg));
+    raw.extend((0..4096u32).map(|i| (i.wrapping_mul(40_503) >> 7) as u8));
+    raw
+}
+
+/// A file of `assets/formats` (small files of each format variant, made by
+/// `media/scripts/make_fixtures.py`).
+pub fn format_fixture(name: &str) -> Vec<u8> {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../assets/formats").join(name);
+    std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+/// An XMP sidecar giving the photo an orientation, and optionally one named MWG face region
+/// (centre-based, normalised, in the stored image).
+pub fn sidecar_xmp(orientation: u8, region: Option<(&str, [f32; 4])>) -> String {
+    let regions = region
+        .map(|(name, [cx, cy, w, h])| {
+            format!(
+                r#"<mwg-rs:Regions rdf:parseType="Resource"><mwg-rs:RegionList><rdf:Bag><rdf:li rdf:parseType="Resource">
+                <mwg-rs:Name>{name}</mwg-rs:Name><mwg-rs:Type>Face</mwg-rs:Type>
+                <mwg-rs:Area stArea:x="{cx}" stArea:y="{cy}" stArea:w="{w}" stArea:h="{h}" stArea:unit="normalized"/>
+                </rdf:li></rdf:Bag></mwg-rs:RegionList></mwg-rs:Regions>"#
+            )
+        })
+        .unwrap_or_default();
+    format!(
+        r#"<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">
+        <rdf:Description rdf:about="" xmlns:tiff="http://ns.adobe.com/tiff/1.0/"
+            xmlns:mwg-rs="http://www.metadataworkinggroup.com/schemas/regions/"
+            xmlns:stArea="http://ns.adobe.com/xmp/sType/Area#" tiff:Orientation="{orientation}">{regions}</rdf:Description>
+        </rdf:RDF></x:xmpmeta>"#
+    )
+}

@@ -35,6 +35,9 @@ pub enum IssueKind {
     WrongExtension,
     /// The photo's XMP metadata (embedded or in a sidecar) cannot be read; the photo itself is fine.
     BadMetadata,
+    /// A photo in a format or variant Kindred has no decoder for, or a camera RAW file without a
+    /// preview large enough to find faces on.
+    Unsupported,
 }
 
 impl IssueKind {
@@ -51,6 +54,7 @@ impl IssueKind {
             IssueKind::BrokenLink => "broken_link",
             IssueKind::WrongExtension => "wrong_extension",
             IssueKind::BadMetadata => "bad_metadata",
+            IssueKind::Unsupported => "unsupported",
         }
     }
 
@@ -67,7 +71,7 @@ impl IssueKind {
     }
 }
 
-const ALL_KINDS: [IssueKind; 11] = [
+const ALL_KINDS: [IssueKind; 12] = [
     IssueKind::Empty,
     IssueKind::NotAnImage,
     IssueKind::Corrupt,
@@ -78,6 +82,7 @@ const ALL_KINDS: [IssueKind; 11] = [
     IssueKind::SymlinkLoop,
     IssueKind::BrokenLink,
     IssueKind::WrongExtension,
+    IssueKind::Unsupported,
     IssueKind::BadMetadata,
 ];
 
@@ -164,12 +169,13 @@ impl Catalog {
         tx: &Transaction<'_>,
         root_id: i64,
         seen_paths: &HashSet<Vec<u8>>,
+        in_scope: &dyn Fn(&std::path::Path) -> bool,
     ) -> Result<u64> {
         let mut select = tx.prepare("SELECT id, path FROM file_issues WHERE root_id = ?1")?;
         let stale: Vec<i64> = select
             .query_map([root_id], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, Vec<u8>>(1)?)))?
             .filter_map(|row| row.ok())
-            .filter(|(_, path)| !seen_paths.contains(path))
+            .filter(|(_, path)| !seen_paths.contains(path) && in_scope(&paths::from_bytes(path)))
             .map(|(id, _)| id)
             .collect();
         let mut delete = tx.prepare_cached("DELETE FROM file_issues WHERE id = ?1")?;

@@ -14,6 +14,7 @@ pub(crate) const MIGRATIONS: &[(&str, &str)] = &[
     ("people", include_str!("migrations/0003_people.sql")),
     ("names in files", include_str!("migrations/0004_names_in_files.sql")),
     ("removed folders", include_str!("migrations/0005_removed_folders.sql")),
+    ("media files", include_str!("migrations/0006_media_files.sql")),
 ];
 
 /// The schema version this build of Kindred writes.

@@ -28,8 +28,8 @@ pub use jobs::{JobRow, JobStatus};
 pub use migrations::SCHEMA_VERSION;
 pub use people::{Assignment, Decision, DecisionKind, Operation, Person};
 pub(crate) use people::{FaceForPeople, Journal, LEFT_ALONE};
-pub(crate) use photos::{KnownPhoto, PhotoRecord};
-pub use photos::{PhotoFilter, PhotoRow, PhotoSearch, PhotoStatus, Root, StatusCounts};
+pub use photos::{Companion, PhotoFilter, PhotoRow, PhotoSearch, PhotoStatus, Root, StatusCounts, VideoRow};
+pub(crate) use photos::{KnownPhoto, PhotoRecord, SideFile};
 
 /// How long a writer waits for another process holding the library before giving up.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(10);

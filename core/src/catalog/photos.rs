@@ -64,13 +64,47 @@ pub(crate) struct PhotoRecord {
     pub(crate) format: &'static str,
     pub(crate) width: Option<u32>,
     pub(crate) height: Option<u32>,
+    /// The orientation in effect (the file's own, or its sidecar's).
     pub(crate) orientation: u8,
+    /// The orientation the file declares itself.
+    pub(crate) file_orientation: Option<u8>,
     pub(crate) taken_at: Option<String>,
     pub(crate) taken_offset: Option<String>,
     pub(crate) gps: Option<(f64, f64)>,
     pub(crate) camera_make: Option<String>,
     pub(crate) camera_model: Option<String>,
     pub(crate) status: PhotoStatus,
+}
+
+/// A file kept in the library that is not a photo of its own: a video, or a companion of a
+/// photo (see `scan::companions`).
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct SideFile {
+    pub(crate) path: PathBuf,
+    /// `video`, `raw` or `image`.
+    pub(crate) kind: &'static str,
+    pub(crate) size: u64,
+    pub(crate) mtime_ns: i64,
+    /// The photo a companion belongs to (by path); `None` for a video of its own.
+    pub(crate) photo_path: Option<PathBuf>,
+}
+
+/// A file of the same shot as a photo, kept with it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Companion {
+    pub path: PathBuf,
+    /// `video` (a Live Photo's), `raw` (a RAW+JPEG pair's) or `image` (the JPEG of a pair whose
+    /// RAW file is the photo).
+    pub kind: String,
+}
+
+/// A video in a library folder.
+#[derive(Debug, Clone, PartialEq)]
+pub struct VideoRow {
+    pub path: PathBuf,
+    pub size: u64,
+    /// The photo it is the moving part of (a Live Photo), if any.
+    pub photo_id: Option<i64>,
 }
 
 /// The little the scanner needs to know to decide whether a file changed.
@@ -149,6 +183,10 @@ pub struct StatusCounts {
     pub issues: u64,
     pub with_date: u64,
     pub with_gps: u64,
+    /// Videos of their own.
+    pub videos: u64,
+    /// Files kept with a photo of the same shot.
+    pub companions: u64,
 }
 
 /// The ids of photos under folders the user removed, as a subquery.
@@ -258,7 +296,7 @@ impl Catalog {
         let (lat, lon) = record.gps.unzip();
         let status = record.status.as_str();
         // The same values, in column order, for both statements; `now` comes last.
-        let values: [&dyn rusqlite::ToSql; 17] = [
+        let values: [&dyn rusqlite::ToSql; 18] = [
             &record.root_id,
             &path,
             &record.size,
@@ -275,6 +313,7 @@ impl Catalog {
             &record.camera_make,
             &record.camera_model,
             &status,
+            &record.file_orientation,
             &now,
         ];
         match existing {
@@ -283,8 +322,9 @@ impl Catalog {
                     "UPDATE photos SET root_id = ?1, path = ?2, size = ?3, mtime_ns = ?4, content_hash = ?5,
                         format = ?6, width = ?7, height = ?8, orientation = ?9, taken_at = ?10,
                         taken_offset = ?11, gps_lat = ?12, gps_lon = ?13, camera_make = ?14,
-                        camera_model = ?15, status = ?16, last_seen_at = ?17, checked_at = ?17
-                     WHERE id = ?18",
+                        camera_model = ?15, status = ?16, file_orientation = ?17, last_seen_at = ?18,
+                        checked_at = ?18
+                     WHERE id = ?19",
                     rusqlite::params_from_iter(values.into_iter().chain([&id as &dyn rusqlite::ToSql])),
                 )?;
                 Ok(id)
@@ -293,13 +333,154 @@ impl Catalog {
                 tx.execute(
                     "INSERT INTO photos (root_id, path, size, mtime_ns, content_hash, format, width, height,
                         orientation, taken_at, taken_offset, gps_lat, gps_lon, camera_make, camera_model,
-                        status, first_seen_at, last_seen_at, checked_at)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?17, ?17)",
+                        status, file_orientation, first_seen_at, last_seen_at, checked_at)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?18, ?18)",
                     rusqlite::params_from_iter(values),
                 )?;
                 Ok(tx.last_insert_rowid())
             }
         }
+    }
+
+    /// Whether a photo holds anything the user or the face job put on it: such a photo never
+    /// becomes another file's companion.
+    pub(crate) fn has_faces_or_decisions(&self, photo_id: i64) -> Result<bool> {
+        Ok(self.conn.query_row(
+            "SELECT EXISTS (SELECT 1 FROM faces WHERE photo_id = ?1)
+                 OR EXISTS (SELECT 1 FROM face_decisions WHERE photo_id = ?1)",
+            [photo_id],
+            |r| r.get(0),
+        )?)
+    }
+
+    /// Drops the row of a photo that holds no faces and no decisions and is now a companion of
+    /// another file of its shot (a RAW file recorded before its JPEG was, say), with what the
+    /// scanner recorded about it.
+    pub(crate) fn forget_photo(tx: &Transaction<'_>, photo_id: i64) -> Result<()> {
+        for table in ["file_issues", "photo_regions", "sidecar_reads", "face_scans"] {
+            tx.execute(&format!("DELETE FROM {table} WHERE photo_id = ?1"), [photo_id])?;
+        }
+        tx.execute("UPDATE media_files SET photo_id = NULL WHERE photo_id = ?1", [photo_id])?;
+        tx.execute("DELETE FROM photos WHERE id = ?1", [photo_id])?;
+        Ok(())
+    }
+
+    /// Replaces the videos and companions recorded under a root, within the part of it a scan
+    /// walked (`in_scope`), by those it found.
+    pub(crate) fn replace_side_files(
+        tx: &Transaction<'_>,
+        root_id: i64,
+        files: &[SideFile],
+        in_scope: &dyn Fn(&Path) -> bool,
+    ) -> Result<()> {
+        let found: std::collections::HashSet<Vec<u8>> =
+            files.iter().map(|f| paths::to_bytes(&f.path)).collect();
+        let stale: Vec<i64> = {
+            let mut select = tx.prepare("SELECT id, path FROM media_files WHERE root_id = ?1")?;
+            let rows = select.query_map([root_id], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, Vec<u8>>(1)?)))?;
+            rows.filter_map(|r| r.ok())
+                .filter(|(_, path)| !found.contains(path) && in_scope(&paths::from_bytes(path)))
+                .map(|(id, _)| id)
+                .collect()
+        };
+        for id in stale {
+            tx.execute("DELETE FROM media_files WHERE id = ?1", [id])?;
+        }
+        let mut photo_id = tx.prepare_cached("SELECT id FROM photos WHERE path = ?1")?;
+        let mut upsert = tx.prepare_cached(
+            "INSERT INTO media_files (root_id, path, kind, size, mtime_ns, photo_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+             ON CONFLICT (path) DO UPDATE SET root_id = excluded.root_id, kind = excluded.kind,
+                 size = excluded.size, mtime_ns = excluded.mtime_ns, photo_id = excluded.photo_id",
+        )?;
+        for file in files {
+            let photo: Option<i64> = match &file.photo_path {
+                Some(path) => photo_id.query_row([paths::to_bytes(path)], |r| r.get(0)).optional()?,
+                None => None,
+            };
+            upsert.execute(params![
+                root_id,
+                paths::to_bytes(&file.path),
+                file.kind,
+                file.size,
+                file.mtime_ns,
+                photo
+            ])?;
+        }
+        Ok(())
+    }
+
+    /// The files kept with a photo (of the same shot).
+    pub fn companions(&self, photo_id: i64) -> Result<Vec<Companion>> {
+        let mut stmt =
+            self.conn.prepare("SELECT path, kind FROM media_files WHERE photo_id = ?1 ORDER BY path")?;
+        let rows = stmt.query_map([photo_id], |r| {
+            Ok(Companion { path: paths::from_bytes(&r.get::<_, Vec<u8>>(0)?), kind: r.get(1)? })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// The videos of the library (those of folders the user removed left out), by path.
+    pub fn videos(&self) -> Result<Vec<VideoRow>> {
+        let mut stmt = self.conn.prepare(
+            "SELECT m.path, m.size, m.photo_id FROM media_files m JOIN roots r ON r.id = m.root_id
+             WHERE m.kind = 'video' AND r.removed_at IS NULL ORDER BY m.path",
+        )?;
+        let rows = stmt.query_map([], |r| {
+            Ok(VideoRow {
+                path: paths::from_bytes(&r.get::<_, Vec<u8>>(0)?),
+                size: r.get(1)?,
+                photo_id: r.get(2)?,
+            })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// Turns a photo to another orientation (its sidecar's, say): the boxes of the user's
+    /// decisions on it are turned with it, and its faces are found again in the new frame, where
+    /// the decisions attach to them as to any face found again.
+    pub(crate) fn reorient_photo(
+        tx: &Transaction<'_>,
+        photo_id: i64,
+        from: u8,
+        to: u8,
+        stored_size: Option<(u32, u32)>,
+    ) -> Result<()> {
+        if let Some((width, height)) = stored_size.filter(|&(w, h)| w > 0 && h > 0) {
+            let upright = |o: u8| {
+                if (5..=8).contains(&o) {
+                    (height as f32, width as f32)
+                } else {
+                    (width as f32, height as f32)
+                }
+            };
+            let ((fw, fh), (tw, th)) = (upright(from), upright(to));
+            let boxes: Vec<(i64, [f32; 4])> = {
+                let mut stmt = tx.prepare("SELECT id, x, y, w, h FROM face_decisions WHERE photo_id = ?1")?;
+                let rows = stmt.query_map([photo_id], |r| {
+                    Ok((r.get(0)?, [r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?]))
+                })?;
+                rows.collect::<rusqlite::Result<_>>()?
+            };
+            let mut update =
+                tx.prepare_cached("UPDATE face_decisions SET x = ?2, y = ?3, w = ?4, h = ?5 WHERE id = ?1")?;
+            for (id, [x, y, w, h]) in boxes {
+                let stored = crate::xmp::shown_to_stored(from, [x / fw, y / fh, w / fw, h / fh]);
+                let [nx, ny, nw, nh] = crate::xmp::stored_to_shown(to, stored);
+                update.execute(params![id, nx * tw, ny * th, nw * tw, nh * th])?;
+            }
+        }
+        tx.execute("UPDATE photos SET orientation = ?2 WHERE id = ?1", params![photo_id, to])?;
+        tx.execute("DELETE FROM face_scans WHERE photo_id = ?1", [photo_id])?;
+        Ok(())
+    }
+
+    /// The orientation each photo's sidecar gave when it was last read.
+    pub(crate) fn sidecar_orientations(&self) -> Result<HashMap<i64, u8>> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT photo_id, orientation FROM sidecar_reads WHERE orientation IS NOT NULL")?;
+        let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
     /// Marks photos whose files were not found as missing. Nothing else about them changes.
@@ -445,6 +626,8 @@ impl Catalog {
                 "SELECT count(*) FROM photos WHERE taken_at IS NOT NULL AND status != 'missing'",
             )?,
             with_gps: count("SELECT count(*) FROM photos WHERE gps_lat IS NOT NULL AND status != 'missing'")?,
+            videos: count("SELECT count(*) FROM media_files WHERE kind = 'video' AND photo_id IS NULL")?,
+            companions: count("SELECT count(*) FROM media_files WHERE photo_id IS NOT NULL")?,
         })
     }
 }

@@ -51,12 +51,19 @@ impl Catalog {
         Ok(())
     }
 
-    pub(crate) fn set_sidecar_signature(tx: &Transaction<'_>, photo_id: i64, signature: &str) -> Result<()> {
+    /// Records the sidecar a photo had when it was read (its signature, '' for none) and the
+    /// orientation it gave.
+    pub(crate) fn set_sidecar_read(
+        tx: &Transaction<'_>,
+        photo_id: i64,
+        signature: &str,
+        orientation: Option<u8>,
+    ) -> Result<()> {
         tx.prepare_cached(
-            "INSERT INTO sidecar_reads (photo_id, signature) VALUES (?1, ?2)
-             ON CONFLICT (photo_id) DO UPDATE SET signature = excluded.signature",
+            "INSERT INTO sidecar_reads (photo_id, signature, orientation) VALUES (?1, ?2, ?3)
+             ON CONFLICT (photo_id) DO UPDATE SET signature = excluded.signature, orientation = excluded.orientation",
         )?
-        .execute(params![photo_id, signature])?;
+        .execute(params![photo_id, signature, orientation])?;
         Ok(())
     }
 

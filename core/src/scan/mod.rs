@@ -4,7 +4,9 @@
 //! decoded on all cores while one writer commits the results in small transactions, so a kill
 //! at any moment loses at most the batch in flight, which the next scan redoes.
 
+mod companions;
 mod probe;
+mod sidecars;
 #[cfg(test)]
 mod tests;
 mod walk;
@@ -23,7 +25,8 @@ use crate::error::{Error, ErrorKind, Result};
 use crate::events::{Event, EventSink};
 use crate::{paths, time};
 
-pub(crate) use probe::read_exif;
+use companions::{CompanionKind, Role};
+pub(crate) use probe::issue_for;
 use walk::WalkedFile;
 
 /// How many file results are committed together. Small enough that a kill loses little work,
@@ -65,7 +68,12 @@ pub struct ScanSummary {
     pub decoded: u64,
     /// Photos in formats Kindred cannot decode yet, by format.
     pub unsupported: Vec<(String, u64)>,
-    /// Files that are not photos (videos, documents) and were passed over.
+    /// Videos of their own (listed, not analysed).
+    pub videos: u64,
+    /// Files kept with a photo of the same shot: the RAW of a RAW+JPEG pair, the video of a
+    /// Live Photo.
+    pub companions: u64,
+    /// Files that are not photos or videos (documents, say) and were passed over.
     pub other_files: u64,
     /// Issues recorded for the scanned folders after this scan.
     pub issues: u64,
@@ -73,10 +81,37 @@ pub struct ScanSummary {
     pub elapsed: Duration,
 }
 
-/// Scans `roots` (canonical folder paths) into `catalog`.
+/// The part of a library folder a scan reads: all of it, or some folders in it (each with its
+/// subfolders or not), as the folder watcher asks after changes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ScanScope {
+    /// The library folder (canonical).
+    pub root: PathBuf,
+    /// `None`: the whole folder. Else these folders inside it, with their subfolders when
+    /// `true`.
+    pub folders: Option<Vec<(PathBuf, bool)>>,
+}
+
+impl ScanScope {
+    pub fn whole(root: PathBuf) -> ScanScope {
+        ScanScope { root, folders: None }
+    }
+
+    /// Whether a file at `path` lies in this scope.
+    fn contains(&self, path: &Path) -> bool {
+        match &self.folders {
+            None => true,
+            Some(folders) => folders.iter().any(|(folder, recursive)| {
+                if *recursive { path.starts_with(folder) } else { path.parent() == Some(folder.as_path()) }
+            }),
+        }
+    }
+}
+
+/// Scans every scope (their roots canonical) into `catalog`.
 pub(crate) fn scan(
     catalog: &mut Catalog,
-    roots: &[PathBuf],
+    scopes: &[ScanScope],
     options: &ScanOptions,
     sink: &dyn EventSink,
     cancel: &CancelToken,
@@ -85,7 +120,7 @@ pub(crate) fn scan(
     let scan_started = time::now_utc();
     let summary = catalog.run_job(
         "scan",
-        |catalog, job| scan_roots(catalog, roots, options, sink, cancel, job, &scan_started),
+        |catalog, job| scan_scopes(catalog, scopes, options, sink, cancel, job, &scan_started),
         |s| {
             if s.cancelled {
                 (JobStatus::Cancelled, None)
@@ -97,65 +132,127 @@ pub(crate) fn scan(
     Ok(ScanSummary { elapsed: started.elapsed(), ..summary })
 }
 
-fn scan_roots(
+/// A scope as walked: what was found in it and what the catalog knew there.
+struct WalkedScope {
+    root_id: i64,
+    scope: ScanScope,
+    walked: walk::Walked,
+    known: HashMap<Vec<u8>, KnownPhoto>,
+    /// Videos and companions found, with the photo each companion belongs to.
+    side_files: Vec<(WalkedFile, CompanionKind, Option<PathBuf>)>,
+    /// Known photos that are now companions of another file of their shot (they hold no faces
+    /// and no decisions, so nothing is lost when they stop being photos).
+    became_companions: Vec<i64>,
+}
+
+fn scan_scopes(
     catalog: &mut Catalog,
-    roots: &[PathBuf],
+    scopes: &[ScanScope],
     options: &ScanOptions,
     sink: &dyn EventSink,
     cancel: &CancelToken,
     job: i64,
     scan_started: &str,
 ) -> Result<ScanSummary> {
-    let mut summary = ScanSummary { roots: roots.to_vec(), ..ScanSummary::default() };
+    let mut summary =
+        ScanSummary { roots: scopes.iter().map(|s| s.root.clone()).collect(), ..ScanSummary::default() };
 
-    // Walk every root first: moves between folders are recognised only once we know which
+    // Walk every scope first: moves between folders are recognised only once we know which
     // known files are gone.
-    let mut walked_roots = Vec::new();
+    let mut walked_scopes = Vec::new();
     let mut found = 0u64;
-    for root in roots {
+    for scope in scopes {
         if cancel.is_cancelled() {
             summary.cancelled = true;
             return Ok(summary);
         }
-        if !root.is_dir() {
-            summary.unreachable_roots.push(root.clone());
+        if !scope.root.is_dir() {
+            summary.unreachable_roots.push(scope.root.clone());
             continue;
         }
-        let root_id = catalog.ensure_root(root, scan_started)?;
-        let walked = walk::walk(root, cancel, &mut |n| sink.event(Event::ScanWalking { found: found + n }))?;
+        let root_id = catalog.ensure_root(&scope.root, scan_started)?;
+        let mut walked = walk::Walked::default();
+        let mut progress = |n| sink.event(Event::ScanWalking { found: found + n });
+        match &scope.folders {
+            None => walk::walk(&scope.root, true, &mut walked, cancel, &mut progress)?,
+            Some(folders) => {
+                for (folder, recursive) in folders.iter().filter(|(f, _)| f.is_dir()) {
+                    walk::walk(folder, *recursive, &mut walked, cancel, &mut progress)?;
+                }
+            }
+        }
         found += walked.files.len() as u64;
-        let known = catalog.known_photos(root_id)?;
-        walked_roots.push((root_id, root.clone(), walked, known));
+        let mut known = catalog.known_photos(root_id)?;
+        known.retain(|path, _| scope.contains(&paths::from_bytes(path)));
+        walked_scopes.push(WalkedScope {
+            root_id,
+            scope: scope.clone(),
+            walked,
+            known,
+            side_files: Vec::new(),
+            became_companions: Vec::new(),
+        });
     }
     if cancel.is_cancelled() {
         summary.cancelled = true;
         return Ok(summary);
     }
 
-    // Decide what needs reading.
+    // Decide what each file is and what needs reading.
     let mut work: Vec<WorkItem> = Vec::new();
     let mut unseen_by_hash: HashMap<String, Vec<i64>> = HashMap::new();
     let mut unseen_ids: HashSet<i64> = HashSet::new();
-    for (root_id, _, walked, known) in &walked_roots {
-        let present: HashSet<&[u8]> = walked.files.iter().map(|f| f.path_bytes.as_slice()).collect();
+    for scope in &mut walked_scopes {
+        let known = &scope.known;
+        let mut anchored = |file: &WalkedFile| {
+            known.get(&file.path_bytes).is_some_and(|photo| {
+                photo.status != PhotoStatus::Missing
+                    && catalog.has_faces_or_decisions(photo.id).unwrap_or(true)
+            })
+        };
+        let roles = companions::roles(&scope.walked.files, &mut anchored);
+        let mut photos_present: HashSet<&[u8]> = HashSet::new();
+        for (file, role) in scope.walked.files.iter().zip(roles) {
+            match role {
+                Role::Photo => {
+                    photos_present.insert(&file.path_bytes);
+                    match known.get(&file.path_bytes) {
+                        Some(photo) if is_unchanged(photo, file) => {
+                            summary.unchanged += 1;
+                            summary.photos_seen += 1;
+                        }
+                        known_photo => work.push(WorkItem {
+                            root_id: scope.root_id,
+                            file: file.clone(),
+                            known: known_photo.cloned(),
+                        }),
+                    }
+                }
+                Role::Video => {
+                    summary.videos += 1;
+                    scope.side_files.push((file.clone(), CompanionKind::Video, None));
+                }
+                Role::Companion { photo, kind } => {
+                    summary.companions += 1;
+                    if let Some(known) =
+                        known.get(&file.path_bytes).filter(|k| k.status != PhotoStatus::Missing)
+                    {
+                        scope.became_companions.push(known.id);
+                    }
+                    scope.side_files.push((file.clone(), kind, Some(photo)));
+                }
+                Role::Other => {}
+            }
+        }
         for (path, photo) in known {
-            if !present.contains(path.as_slice()) && photo.status != PhotoStatus::Missing {
+            if !photos_present.contains(path.as_slice())
+                && photo.status != PhotoStatus::Missing
+                && !scope.became_companions.contains(&photo.id)
+            {
                 unseen_ids.insert(photo.id);
                 if let Some(hash) = &photo.content_hash {
                     unseen_by_hash.entry(hash.clone()).or_default().push(photo.id);
                 }
-            }
-        }
-        for file in &walked.files {
-            match known.get(&file.path_bytes) {
-                Some(photo) if is_unchanged(photo, file) => {
-                    summary.unchanged += 1;
-                    summary.photos_seen += 1;
-                }
-                Some(photo) => {
-                    work.push(WorkItem { root_id: *root_id, file: file.clone(), known: Some(photo.clone()) })
-                }
-                None => work.push(WorkItem { root_id: *root_id, file: file.clone(), known: None }),
             }
         }
     }
@@ -165,11 +262,11 @@ fn scan_roots(
     // Walk problems (loops, unreadable folders, broken links) are recorded up front.
     {
         let tx = catalog.conn_mut().transaction()?;
-        for (root_id, _, walked, _) in &walked_roots {
-            for (path, kind, message) in &walked.problems {
+        for scope in &walked_scopes {
+            for (path, kind, message) in &scope.walked.problems {
                 Catalog::replace_issues(
                     &tx,
-                    *root_id,
+                    scope.root_id,
                     path,
                     None,
                     &[(*kind, message.clone())],
@@ -179,6 +276,9 @@ fn scan_roots(
         }
         tx.commit()?;
     }
+
+    // The orientation each known photo's sidecar gave, which a rewritten photo keeps.
+    let sidecar_orientations = catalog.sidecar_orientations()?;
 
     // Read files on every core; commit results on this thread as they arrive.
     let (sender, receiver) = mpsc::sync_channel::<(WorkItem, FileOutcome)>(COMMIT_BATCH * 4);
@@ -203,6 +303,13 @@ fn scan_roots(
         let mut done = 0u64;
         let mut batch: Vec<(WorkItem, FileOutcome)> = Vec::with_capacity(COMMIT_BATCH);
         let mut last_commit = Instant::now();
+        let mut writer = BatchWriter {
+            unseen_by_hash: &mut unseen_by_hash,
+            unseen_ids: &mut unseen_ids,
+            summary: &mut summary,
+            unsupported: &mut unsupported,
+            sidecar_orientations: &sidecar_orientations,
+        };
         loop {
             let received = receiver.recv_timeout(COMMIT_INTERVAL);
             // After a cancel, what is already received is committed and the rest is left for the
@@ -216,14 +323,7 @@ fn scan_roots(
             }
             let due = batch.len() >= COMMIT_BATCH || last_commit.elapsed() >= COMMIT_INTERVAL || closed;
             if due && !batch.is_empty() {
-                write_batch(
-                    catalog,
-                    &mut batch,
-                    &mut unseen_by_hash,
-                    &mut unseen_ids,
-                    &mut summary,
-                    &mut unsupported,
-                )?;
+                writer.write(catalog, &mut batch)?;
                 catalog.update_job_progress(job, done, total)?;
                 last_commit = Instant::now();
             }
@@ -245,29 +345,47 @@ fn scan_roots(
         return Ok(summary);
     }
 
-    read_sidecars(catalog, &walked_roots)?;
+    for scope in &walked_scopes {
+        sidecars::read_sidecars(catalog, scope.root_id, &scope.scope, &scope.walked.files)?;
+    }
 
-    // Whatever known photo was neither found nor recognised at a new path is missing.
+    // Whatever known photo was neither found nor recognised at a new path is missing; videos
+    // and companions are recorded as the walk found them.
     let tx = catalog.conn_mut().transaction()?;
     let missing: Vec<i64> = unseen_ids.into_iter().collect();
     Catalog::mark_missing(&tx, &missing)?;
     summary.missing = missing.len() as u64;
-    for (root_id, _, walked, _) in &walked_roots {
-        let mut seen: HashSet<Vec<u8>> = walked.files.iter().map(|f| f.path_bytes.clone()).collect();
-        seen.extend(walked.problems.iter().map(|(p, _, _)| paths::to_bytes(p)));
-        Catalog::prune_issues(&tx, *root_id, &seen)?;
+    for scope in &walked_scopes {
+        for &id in &scope.became_companions {
+            Catalog::forget_photo(&tx, id)?;
+        }
+        let side_files: Vec<crate::catalog::SideFile> = scope
+            .side_files
+            .iter()
+            .map(|(file, kind, photo)| crate::catalog::SideFile {
+                path: file.path.clone(),
+                kind: kind.as_str(),
+                size: file.size,
+                mtime_ns: file.mtime_ns,
+                photo_path: photo.clone(),
+            })
+            .collect();
+        let in_scope = |path: &Path| scope.scope.contains(path);
+        Catalog::replace_side_files(&tx, scope.root_id, &side_files, &in_scope)?;
+        let mut seen: HashSet<Vec<u8>> = scope.walked.files.iter().map(|f| f.path_bytes.clone()).collect();
+        seen.extend(scope.walked.problems.iter().map(|(p, _, _)| paths::to_bytes(p)));
+        Catalog::prune_issues(&tx, scope.root_id, &seen, &in_scope)?;
     }
     tx.commit()?;
-    for (root_id, _, _, _) in &walked_roots {
-        catalog.set_root_scanned(*root_id, scan_started)?;
+    for scope in &walked_scopes {
+        if scope.scope.folders.is_none() {
+            catalog.set_root_scanned(scope.root_id, scan_started)?;
+        }
     }
-    let root_ids: Vec<i64> = walked_roots.iter().map(|(id, ..)| *id).collect();
+    let root_ids: Vec<i64> = walked_scopes.iter().map(|s| s.root_id).collect();
     summary.issues = count_issues(catalog, &root_ids)?;
     Ok(summary)
 }
-
-/// A root as walked: its id, path, files, and the photos the catalog knew under it.
-type WalkedRoot = (i64, PathBuf, walk::Walked, HashMap<Vec<u8>, KnownPhoto>);
 
 fn is_unchanged(photo: &KnownPhoto, file: &WalkedFile) -> bool {
     photo.status != PhotoStatus::Missing && photo.size == file.size && photo.mtime_ns == file.mtime_ns
@@ -324,13 +442,13 @@ fn read_file(file: &WalkedFile, max_pixels: u64) -> FileOutcome {
         Ok(handle) => handle,
         Err(e) => return unreadable(e),
     };
-    // The first bytes decide whether this is a photo at all, so a folder of videos is not read
-    // in full on every scan.
+    // The first bytes decide whether this is a photo at all, so a folder of documents is not
+    // read in full on every scan.
     let mut bytes = Vec::with_capacity(file.size.min(1 << 30) as usize);
-    if let Err(e) = (&mut handle).take(SNIFF_BYTES).read_to_end(&mut bytes) {
+    if let Err(e) = (&mut handle).take(kindred_media::SNIFF_BYTES as u64).read_to_end(&mut bytes) {
         return unreadable(e);
     }
-    if !named_like_image && crate::imaging::Format::sniff(&bytes, extension).is_none() {
+    if !named_like_image && kindred_media::Format::sniff(&bytes, extension).is_none() {
         return FileOutcome::NotAPhoto;
     }
     if let Err(e) = handle.read_to_end(&mut bytes) {
@@ -339,100 +457,149 @@ fn read_file(file: &WalkedFile, max_pixels: u64) -> FileOutcome {
     FileOutcome::Photo(Box::new(probe::probe(&bytes, extension, max_pixels)))
 }
 
-/// Enough bytes to recognise every format Kindred knows.
-const SNIFF_BYTES: u64 = 64;
+/// The orientation in effect for a photo: what the file itself declares, else its sidecar's;
+/// for a camera RAW file the sidecar's first, since raw developers (Lightroom, darktable) keep
+/// the user's rotation there.
+pub fn effective_orientation(format: &str, file: Option<u8>, sidecar: Option<u8>) -> u8 {
+    if format == kindred_media::Format::Raw.name() {
+        sidecar.or(file).unwrap_or(1)
+    } else {
+        file.or(sidecar).unwrap_or(1)
+    }
+}
 
-fn write_batch(
-    catalog: &mut Catalog,
-    batch: &mut Vec<(WorkItem, FileOutcome)>,
-    unseen_by_hash: &mut HashMap<String, Vec<i64>>,
-    unseen_ids: &mut HashSet<i64>,
-    summary: &mut ScanSummary,
-    unsupported: &mut HashMap<&'static str, u64>,
-) -> Result<()> {
-    let now = time::now_utc();
-    let tx = catalog.conn_mut().transaction()?;
-    for (item, outcome) in batch.drain(..) {
-        let file = &item.file;
-        match outcome {
-            FileOutcome::NotAPhoto => {
-                summary.other_files += 1;
-                Catalog::replace_issues(&tx, item.root_id, &file.path, None, &[], &now)?;
-            }
-            FileOutcome::Unreadable { kind, message } => {
-                let photo_id = item.known.as_ref().map(|k| k.id);
-                if kind == IssueKind::Vanished {
-                    // Gone: a known photo goes to the missing-file pass, which keeps its row.
-                    if let Some(id) = photo_id {
-                        unseen_ids.insert(id);
-                    }
-                    Catalog::replace_issues(&tx, item.root_id, &file.path, None, &[(kind, message)], &now)?;
-                    continue;
+/// Commits batches of read files.
+struct BatchWriter<'a> {
+    unseen_by_hash: &'a mut HashMap<String, Vec<i64>>,
+    unseen_ids: &'a mut HashSet<i64>,
+    summary: &'a mut ScanSummary,
+    unsupported: &'a mut HashMap<&'static str, u64>,
+    sidecar_orientations: &'a HashMap<i64, u8>,
+}
+
+impl BatchWriter<'_> {
+    fn write(&mut self, catalog: &mut Catalog, batch: &mut Vec<(WorkItem, FileOutcome)>) -> Result<()> {
+        let now = time::now_utc();
+        let tx = catalog.conn_mut().transaction()?;
+        for (item, outcome) in batch.drain(..) {
+            let file = &item.file;
+            match outcome {
+                FileOutcome::NotAPhoto => {
+                    self.summary.other_files += 1;
+                    Catalog::replace_issues(&tx, item.root_id, &file.path, None, &[], &now)?;
                 }
-                summary.photos_seen += 1;
-                if let Some(id) = photo_id {
-                    tx.execute("UPDATE photos SET status = 'broken' WHERE id = ?1", [id])?;
-                }
-                Catalog::replace_issues(&tx, item.root_id, &file.path, photo_id, &[(kind, message)], &now)?;
-            }
-            FileOutcome::Photo(probe) => {
-                summary.photos_seen += 1;
-                if probe.decoded {
-                    summary.decoded += 1;
-                }
-                if probe.status == PhotoStatus::Unsupported {
-                    *unsupported.entry(probe.format).or_default() += 1;
-                }
-                let existing = match &item.known {
-                    Some(known) => {
-                        summary.changed += 1;
-                        Some(known.id)
-                    }
-                    None => {
-                        let moved_from = probe.content_hash.as_ref().and_then(|hash| {
-                            let ids = unseen_by_hash.get_mut(hash)?;
-                            let id = ids.pop()?;
-                            unseen_ids.remove(&id);
-                            Some(id)
-                        });
-                        let moved_from = match (moved_from, &probe.content_hash) {
-                            (Some(id), _) => Some(id),
-                            (None, Some(hash)) => Catalog::missing_with_hash(&tx, hash)?,
-                            (None, None) => None,
-                        };
-                        if moved_from.is_some() {
-                            summary.moved += 1
-                        } else {
-                            summary.new += 1
+                FileOutcome::Unreadable { kind, message } => {
+                    let photo_id = item.known.as_ref().map(|k| k.id);
+                    if kind == IssueKind::Vanished {
+                        // Gone: a known photo goes to the missing-file pass, which keeps its row.
+                        if let Some(id) = photo_id {
+                            self.unseen_ids.insert(id);
                         }
-                        moved_from
+                        Catalog::replace_issues(
+                            &tx,
+                            item.root_id,
+                            &file.path,
+                            None,
+                            &[(kind, message)],
+                            &now,
+                        )?;
+                        continue;
                     }
-                };
-                let record = PhotoRecord {
-                    root_id: item.root_id,
-                    path: file.path.clone(),
-                    size: file.size,
-                    mtime_ns: file.mtime_ns,
-                    content_hash: probe.content_hash.clone(),
-                    format: probe.format,
-                    width: probe.width,
-                    height: probe.height,
-                    orientation: probe.exif.orientation,
-                    taken_at: probe.exif.taken_at.clone(),
-                    taken_offset: probe.exif.taken_offset.clone(),
-                    gps: probe.exif.gps,
-                    camera_make: probe.exif.camera_make.clone(),
-                    camera_model: probe.exif.camera_model.clone(),
-                    status: probe.status,
-                };
-                let id = Catalog::write_photo(&tx, &record, existing, &now)?;
-                Catalog::replace_issues(&tx, item.root_id, &file.path, Some(id), &probe.issues, &now)?;
-                Catalog::replace_regions(&tx, id, RegionSource::Embedded, &probe.embedded_regions)?;
+                    self.summary.photos_seen += 1;
+                    if let Some(id) = photo_id {
+                        tx.execute("UPDATE photos SET status = 'broken' WHERE id = ?1", [id])?;
+                    }
+                    Catalog::replace_issues(
+                        &tx,
+                        item.root_id,
+                        &file.path,
+                        photo_id,
+                        &[(kind, message)],
+                        &now,
+                    )?;
+                }
+                FileOutcome::Photo(probe) => self.write_photo(&tx, &item, *probe, &now)?,
             }
         }
+        tx.commit()?;
+        Ok(())
     }
-    tx.commit()?;
-    Ok(())
+
+    fn write_photo(
+        &mut self,
+        tx: &rusqlite::Transaction<'_>,
+        item: &WorkItem,
+        mut probe: probe::Probe,
+        now: &str,
+    ) -> Result<()> {
+        let summary = &mut *self.summary;
+        summary.photos_seen += 1;
+        if probe.decoded {
+            summary.decoded += 1;
+        }
+        if probe.status == PhotoStatus::Unsupported {
+            *self.unsupported.entry(probe.format).or_default() += 1;
+        }
+        let existing = match &item.known {
+            Some(known) => {
+                summary.changed += 1;
+                Some(known.id)
+            }
+            None => {
+                let moved_from = probe.content_hash.as_ref().and_then(|hash| {
+                    let ids = self.unseen_by_hash.get_mut(hash)?;
+                    let id = ids.pop()?;
+                    self.unseen_ids.remove(&id);
+                    Some(id)
+                });
+                let moved_from = match (moved_from, &probe.content_hash) {
+                    (Some(id), _) => Some(id),
+                    (None, Some(hash)) => Catalog::missing_with_hash(tx, hash)?,
+                    (None, None) => None,
+                };
+                if moved_from.is_some() {
+                    summary.moved += 1
+                } else {
+                    summary.new += 1
+                }
+                moved_from
+            }
+        };
+        let sidecar = existing.and_then(|id| self.sidecar_orientations.get(&id).copied());
+        let orientation = effective_orientation(probe.format, probe.file_orientation, sidecar);
+        // Named regions of the embedded XMP, turned to the photo as shown.
+        let regions = match probe.xmp.as_deref().map(|packet| crate::xmp::read_people(packet, orientation)) {
+            None => Vec::new(),
+            Some(Ok(people)) => people.regions,
+            Some(Err(message)) => {
+                probe.issues.push((IssueKind::BadMetadata, format!("embedded XMP: {message}")));
+                Vec::new()
+            }
+        };
+        let file = &item.file;
+        let record = PhotoRecord {
+            root_id: item.root_id,
+            path: file.path.clone(),
+            size: file.size,
+            mtime_ns: file.mtime_ns,
+            content_hash: probe.content_hash.clone(),
+            format: probe.format,
+            width: probe.width,
+            height: probe.height,
+            orientation,
+            file_orientation: probe.file_orientation,
+            taken_at: probe.exif.taken_at.clone(),
+            taken_offset: probe.exif.taken_offset.clone(),
+            gps: probe.exif.gps,
+            camera_make: probe.exif.camera_make.clone(),
+            camera_model: probe.exif.camera_model.clone(),
+            status: probe.status,
+        };
+        let id = Catalog::write_photo(tx, &record, existing, now)?;
+        Catalog::replace_issues(tx, item.root_id, &file.path, Some(id), &probe.issues, now)?;
+        Catalog::replace_regions(tx, id, RegionSource::Embedded, &regions)?;
+        Ok(())
+    }
 }
 
 /// Resolves user-given folders to canonical paths, with errors that name the folder.
@@ -442,70 +609,4 @@ pub(crate) fn canonical_root(path: &Path) -> Result<PathBuf> {
         return Err(Error::new(ErrorKind::InvalidInput, format!("{} is not a folder", path.display())));
     }
     Ok(canonical)
-}
-
-/// Reads the XMP sidecars that are new or changed since the last scan, for their named face
-/// regions. A sidecar that cannot be parsed is reported as a warning and read again next time.
-fn read_sidecars(catalog: &mut Catalog, walked_roots: &[WalkedRoot]) -> Result<()> {
-    let now = time::now_utc();
-    for (root_id, _, walked, _) in walked_roots {
-        let sidecars: HashMap<&Path, &WalkedFile> = walked
-            .files
-            .iter()
-            .filter(|f| f.extension.as_deref() == Some("xmp"))
-            .map(|f| (f.path.as_path(), f))
-            .collect();
-        let photos: Vec<(i64, PathBuf, u8)> = {
-            let mut stmt = catalog.conn().prepare(
-                "SELECT id, path, orientation FROM photos WHERE root_id = ?1 AND status != 'missing'",
-            )?;
-            let rows = stmt.query_map([root_id], |r| {
-                Ok((r.get(0)?, paths::from_bytes(&r.get::<_, Vec<u8>>(1)?), r.get(2)?))
-            })?;
-            rows.collect::<rusqlite::Result<_>>()?
-        };
-        let read_before: HashMap<i64, String> = {
-            let mut stmt = catalog.conn().prepare(
-                "SELECT s.photo_id, s.signature FROM sidecar_reads s JOIN photos p ON p.id = s.photo_id
-                 WHERE p.root_id = ?1",
-            )?;
-            let rows = stmt.query_map([root_id], |r| Ok((r.get(0)?, r.get(1)?)))?;
-            rows.collect::<rusqlite::Result<_>>()?
-        };
-        let tx = catalog.conn_mut().transaction()?;
-        for (photo, path, orientation) in photos {
-            let sidecar = crate::xmp::sidecar_candidates(&path)
-                .into_iter()
-                .find_map(|c| sidecars.get(c.as_path()).copied());
-            let signature = sidecar.map(|f| format!("{}:{}", f.size, f.mtime_ns)).unwrap_or_default();
-            if read_before.get(&photo).map_or("", String::as_str) == signature {
-                continue;
-            }
-            let regions = match sidecar {
-                None => Ok(Vec::new()),
-                Some(file) => std::fs::read_to_string(&file.path)
-                    .map_err(|e| format!("cannot read it: {e}"))
-                    .and_then(|text| crate::xmp::read_people(&text, orientation).map(|p| p.regions)),
-            };
-            match regions {
-                Ok(regions) => {
-                    Catalog::replace_regions(&tx, photo, RegionSource::Sidecar, &regions)?;
-                    Catalog::set_sidecar_signature(&tx, photo, &signature)?;
-                }
-                Err(message) => {
-                    let file = sidecar.map(|f| f.path.as_path()).unwrap_or(&path);
-                    Catalog::add_issue(
-                        &tx,
-                        file,
-                        photo,
-                        IssueKind::BadMetadata,
-                        &format!("XMP sidecar: {message}"),
-                        &now,
-                    )?;
-                }
-            }
-        }
-        tx.commit()?;
-    }
-    Ok(())
 }

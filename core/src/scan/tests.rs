@@ -306,17 +306,210 @@ fn decompression_bomb_is_refused_before_decoding() {
 }
 
 #[test]
-fn unsupported_formats_are_listed_not_skipped() {
+fn heic_raw_and_the_unreadable_rest_are_each_read_or_explained() {
     let mut fx = Fixture::new();
-    fx.write("phone.heic", &testing::heic_header());
-    let mut cr2 = b"II*\0\x10\0\0\0CR\x02\0".to_vec();
-    cr2.resize(256, 0);
-    fx.write("camera.cr2", &cr2);
+    fx.write("phone.heic", &testing::format_fixture("card-orientation-6.heic"));
+    fx.write("camera.cr2", &testing::raw_with_preview(1200, 800, 3));
+    let mut tiny = b"II*\0\x10\0\0\0CR\x02\0".to_vec();
+    tiny.resize(256, 0);
+    fx.write("stub.cr2", &tiny);
+    fx.write("future.jxl", b"\xFF\x0A\xFA\x7F\x01\x90\x08\x06\x01\x00\x48\x00\x00");
     let summary = fx.scan();
-    assert_eq!(summary.unsupported, vec![("heif".to_string(), 1), ("raw".to_string(), 1)]);
-    assert_eq!(summary.issues, 0);
-    assert_eq!(fx.photo("phone.heic").status, PhotoStatus::Unsupported);
-    assert_eq!(fx.photo("camera.cr2").format, "raw");
+    let heic = fx.photo("phone.heic");
+    assert_eq!(
+        (heic.format.as_str(), heic.status, heic.width, heic.height),
+        ("heif", PhotoStatus::Ok, Some(96), Some(64))
+    );
+    assert_eq!(heic.orientation, 1, "a HEIF comes out of its decoder upright");
+    let raw = fx.photo("camera.cr2");
+    assert_eq!(
+        (raw.format.as_str(), raw.status, raw.width, raw.height),
+        ("raw", PhotoStatus::Ok, Some(1200), Some(800))
+    );
+    assert_eq!(fx.photo("stub.cr2").status, PhotoStatus::Unsupported);
+    assert_eq!(fx.photo("future.jxl").status, PhotoStatus::Unsupported);
+    assert_eq!(summary.unsupported, vec![("jxl".to_string(), 1), ("raw".to_string(), 1)]);
+    assert_eq!(
+        fx.issue_kinds(),
+        vec![("future.jxl".into(), IssueKind::Unsupported), ("stub.cr2".into(), IssueKind::Unsupported)]
+    );
+    let messages: Vec<String> = fx.catalog().issues().unwrap().into_iter().map(|i| i.message).collect();
+    assert!(messages.iter().any(|m| m == "unsupported variant: JPEG XL"), "{messages:?}");
+    assert!(messages.iter().any(|m| m.contains("no picture the camera rendered")), "{messages:?}");
+}
+
+#[test]
+fn a_jpeg_with_stray_bytes_between_segments_is_a_healthy_photo() {
+    let mut fx = Fixture::new();
+    let clean = jpeg(4);
+    // After SOI and the APP1 (EXIF) segment, five bytes that belong to no segment.
+    let app1_end = 4 + usize::from(u16::from_be_bytes([clean[4], clean[5]]));
+    let mut stray = clean[..app1_end].to_vec();
+    stray.extend_from_slice(&[0, 1, 2, 3, 4]);
+    stray.extend_from_slice(&clean[app1_end..]);
+    fx.write("stray.jpg", &stray);
+    let summary = fx.scan();
+    assert_eq!((summary.issues, fx.photo("stray.jpg").status), (0, PhotoStatus::Ok));
+}
+
+fn companions(fx: &Fixture, relative: &str) -> Vec<(String, String)> {
+    let photo = fx.photo(relative);
+    let root = fs::canonicalize(fx.photos_dir()).unwrap();
+    fx.library
+        .companions(photo.id)
+        .unwrap()
+        .into_iter()
+        .map(|c| (c.path.strip_prefix(&root).unwrap().to_string_lossy().into_owned(), c.kind))
+        .collect()
+}
+
+fn photo_paths(fx: &Fixture) -> Vec<String> {
+    let root = fs::canonicalize(fx.photos_dir()).unwrap();
+    let mut paths: Vec<String> = fx
+        .catalog()
+        .photos(&PhotoFilter::default())
+        .unwrap()
+        .into_iter()
+        .filter(|p| p.status != PhotoStatus::Missing)
+        .map(|p| p.path.strip_prefix(&root).unwrap().to_string_lossy().into_owned())
+        .collect();
+    paths.sort();
+    paths
+}
+
+#[test]
+fn a_raw_and_jpeg_pair_and_a_live_photo_are_one_photo_each_and_videos_are_listed() {
+    let mut fx = Fixture::new();
+    fx.write("trip/IMG_0001.JPG", &jpeg(1));
+    fx.write("trip/IMG_0001.CR2", &testing::raw_with_preview(1200, 800, 1));
+    fx.write("trip/IMG_0002.HEIC", &testing::format_fixture("card-orientation-1.heic"));
+    fx.write("trip/IMG_0002.MOV", b"\0\0\0\x14ftypqt  \0\0\0\0qt  ");
+    fx.write("trip/IMG_0003.CR2", &testing::raw_with_preview(1200, 800, 3));
+    fx.write("trip/clip.mp4", b"\0\0\0\x18ftypmp42\0\0\0\0mp42isom");
+    let summary = fx.scan();
+    assert_eq!(photo_paths(&fx), ["trip/IMG_0001.JPG", "trip/IMG_0002.HEIC", "trip/IMG_0003.CR2"]);
+    assert_eq!((summary.photos_seen, summary.companions, summary.videos, summary.issues), (3, 2, 1, 0));
+    assert_eq!(companions(&fx, "trip/IMG_0001.JPG"), [("trip/IMG_0001.CR2".to_string(), "raw".to_string())]);
+    assert_eq!(
+        companions(&fx, "trip/IMG_0002.HEIC"),
+        [("trip/IMG_0002.MOV".to_string(), "video".to_string())]
+    );
+    let videos = fx.library.videos().unwrap();
+    assert_eq!(videos.len(), 2);
+    assert_eq!(
+        videos.iter().filter(|v| v.photo_id.is_some()).count(),
+        1,
+        "the Live Photo's video knows its photo"
+    );
+    assert_eq!(fx.library.status().unwrap().photos, 3, "a shot is counted once");
+
+    // A rescan changes nothing; the pair moves together and stays a pair.
+    assert_eq!(fx.scan().unchanged, 3);
+    let id = fx.photo("trip/IMG_0001.JPG").id;
+    fs::create_dir_all(fx.photos_dir().join("moved")).unwrap();
+    for name in ["IMG_0001.JPG", "IMG_0001.CR2"] {
+        fs::rename(fx.photos_dir().join("trip").join(name), fx.photos_dir().join("moved").join(name))
+            .unwrap();
+    }
+    let summary = fx.scan();
+    assert_eq!((summary.moved, summary.missing, summary.companions), (1, 0, 2));
+    assert_eq!(fx.photo("moved/IMG_0001.JPG").id, id, "the moved photo keeps its identity");
+    assert_eq!(
+        companions(&fx, "moved/IMG_0001.JPG"),
+        [("moved/IMG_0001.CR2".to_string(), "raw".to_string())]
+    );
+
+    // Without its JPEG, the RAW file is a photo of its own.
+    fs::remove_file(fx.photos_dir().join("moved/IMG_0001.JPG")).unwrap();
+    let summary = fx.scan();
+    assert_eq!((summary.new, summary.missing), (1, 1));
+    assert_eq!(fx.photo("moved/IMG_0001.CR2").status, PhotoStatus::Ok);
+}
+
+#[test]
+fn a_raw_file_with_faces_stays_the_photo_when_its_jpeg_arrives_later() {
+    let mut fx = Fixture::new();
+    fx.write("IMG_0005.NEF", &testing::raw_with_preview(1200, 800, 5));
+    fx.scan();
+    let raw = fx.photo("IMG_0005.NEF");
+    {
+        let catalog = fx.library.catalog_mut();
+        let tx = catalog.conn_mut().transaction().unwrap();
+        let face = crate::FoundFace {
+            x: 10.0,
+            y: 10.0,
+            w: 40.0,
+            h: 40.0,
+            score: 0.9,
+            landmarks: [[0.0; 2]; 5],
+            embedding: vec![0.0; 128],
+        };
+        Catalog::write_faces(&tx, raw.id, raw.content_hash.as_deref().unwrap(), "test", &[face], "now")
+            .unwrap();
+        tx.commit().unwrap();
+    }
+    fx.write("IMG_0005.JPG", &jpeg(5));
+    let summary = fx.scan();
+    assert_eq!(photo_paths(&fx), ["IMG_0005.NEF"]);
+    assert_eq!(summary.companions, 1);
+    assert_eq!(companions(&fx, "IMG_0005.NEF"), [("IMG_0005.JPG".to_string(), "image".to_string())]);
+}
+
+#[test]
+fn a_raw_file_recorded_alone_becomes_the_companion_of_its_jpeg() {
+    let mut fx = Fixture::new();
+    // A RAW file with no usable preview, recorded (as an unsupported photo with an issue) before
+    // its JPEG was copied next to it.
+    let mut stub = b"II*\0\x10\0\0\0CR\x02\0".to_vec();
+    stub.resize(256, 0);
+    fx.write("IMG_0006.CR2", &stub);
+    fx.scan();
+    assert_eq!(fx.issue_kinds().len(), 1);
+    fx.write("IMG_0006.JPG", &jpeg(6));
+    let summary = fx.scan();
+    assert_eq!((photo_paths(&fx), summary.missing, summary.issues), (vec!["IMG_0006.JPG".to_string()], 0, 0));
+    assert_eq!(fx.library.status().unwrap().photos, 1);
+}
+
+#[test]
+fn a_sidecar_orientation_turns_a_photo_that_has_none_of_its_own() {
+    let mut fx = Fixture::new();
+    // Stored turned (landscape pixels), shown upright by the sidecar's orientation 6, with a
+    // named region given in the stored image's frame.
+    fx.write("turned.jpg", &testing::encode(&testing::test_image(80, 60, 1), ImageFormat::Jpeg));
+    fx.write("turned.jpg.xmp", testing::sidecar_xmp(6, Some(("Anna", [0.25, 0.5, 0.2, 0.3]))).as_bytes());
+    // One with its own EXIF orientation: the file's word stands.
+    let own = testing::jpeg_with_exif(80, 60, 2, &ExifSpec { orientation: Some(3), ..ExifSpec::default() });
+    fx.write("own.jpg", &own);
+    fx.write("own.xmp", testing::sidecar_xmp(6, None).as_bytes());
+    // A RAW file: the sidecar wins over the file (Lightroom keeps the user's rotation there).
+    fx.write("shot.dng", &testing::raw_with_preview(1200, 800, 7));
+    fx.write("shot.xmp", testing::sidecar_xmp(8, None).as_bytes());
+    fx.scan();
+    assert_eq!(fx.photo("turned.jpg").orientation, 6);
+    assert_eq!(fx.photo("turned.jpg").upright_size(), Some((60, 80)));
+    assert_eq!(fx.photo("own.jpg").orientation, 3);
+    assert_eq!(fx.photo("shot.dng").orientation, 8);
+    // The region, turned with the photo: the stored left half is the shown top half.
+    let id = fx.photo("turned.jpg").id;
+    let [x, y, w, h]: [f32; 4] = fx
+        .catalog()
+        .conn()
+        .query_row("SELECT x, y, w, h FROM photo_regions WHERE photo_id = ?1", [id], |r| {
+            Ok([r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?])
+        })
+        .unwrap();
+    let expected = crate::xmp::stored_to_shown(6, [0.15, 0.35, 0.2, 0.3]);
+    for (a, b) in [x, y, w, h].iter().zip(expected) {
+        assert!((a - b).abs() < 1e-4, "{:?} vs {expected:?}", [x, y, w, h]);
+    }
+    assert!(y < 0.5, "the region is in the upper half of the upright photo");
+
+    // The user turns it the other way in another program: the photo follows.
+    std::thread::sleep(std::time::Duration::from_millis(10));
+    fx.write("turned.jpg.xmp", testing::sidecar_xmp(8, Some(("Anna", [0.25, 0.5, 0.2, 0.3]))).as_bytes());
+    fx.scan();
+    assert_eq!(fx.photo("turned.jpg").orientation, 8);
 }
 
 #[cfg(unix)]
@@ -479,10 +672,11 @@ fn files_that_are_not_photos_are_passed_over_on_every_scan() {
     let mut fx = Fixture::new();
     fx.write("clip.mp4", &[0u8; 4096]);
     fx.write("notes.txt", b"shopping list");
+    fx.write("data.bin", &[7u8; 100]);
     fx.write("p.jpg", &jpeg(1));
     for _ in 0..2 {
         let summary = fx.scan();
-        assert_eq!((summary.other_files, summary.issues), (2, 0));
+        assert_eq!((summary.other_files, summary.videos, summary.issues), (2, 1, 0));
     }
     assert_eq!(fx.catalog().photos(&PhotoFilter::default()).unwrap().len(), 1);
 }

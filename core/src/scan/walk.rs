@@ -28,10 +28,17 @@ pub(crate) struct Walked {
 /// How often the walk reports how many files it found.
 const PROGRESS_EVERY: u64 = 500;
 
-pub(crate) fn walk(root: &Path, cancel: &CancelToken, progress: &mut dyn FnMut(u64)) -> Result<Walked> {
-    let mut walked = Walked::default();
-    let entries = walkdir::WalkDir::new(root)
+/// Walks `folder` (with its subfolders when `recursive`) into `walked`.
+pub(crate) fn walk(
+    folder: &Path,
+    recursive: bool,
+    walked: &mut Walked,
+    cancel: &CancelToken,
+    progress: &mut dyn FnMut(u64),
+) -> Result<()> {
+    let entries = walkdir::WalkDir::new(folder)
         .follow_links(true)
+        .max_depth(if recursive { usize::MAX } else { 1 })
         .into_iter()
         // Hidden folders hold caches and thumbnails of other programs, not the user's photos.
         .filter_entry(|entry| entry.depth() == 0 || !is_hidden(entry.file_name()));
@@ -78,7 +85,7 @@ pub(crate) fn walk(root: &Path, cancel: &CancelToken, progress: &mut dyn FnMut(u
         }
     }
     progress(walked.files.len() as u64);
-    Ok(walked)
+    Ok(())
 }
 
 fn is_hidden(name: &std::ffi::OsStr) -> bool {
