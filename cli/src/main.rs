@@ -7,6 +7,7 @@ mod names;
 mod output;
 mod people;
 mod progress;
+mod watch;
 
 use std::process::ExitCode;
 
@@ -20,7 +21,21 @@ pub(crate) mod exit {
     pub(crate) const CANCELLED: u8 = 130;
 }
 
+/// Mesa's `VK_LAYER_MESA_device_select` picks the GPU driving the user's display, and on a
+/// machine without a desktop session complains about it on stderr at every adapter
+/// enumeration. Kindred draws nothing on the GPUs it computes on and chooses among them itself,
+/// so the layer is switched off, unless the user set the variable.
+#[allow(unsafe_code)]
+fn quiet_vulkan_layers() {
+    if std::env::var_os("NODEVICE_SELECT").is_none() {
+        // SAFETY: called first thing in `main`, before any thread exists that could read the
+        // environment at the same time.
+        unsafe { std::env::set_var("NODEVICE_SELECT", "1") };
+    }
+}
+
 fn main() -> ExitCode {
+    quiet_vulkan_layers();
     let cli = args::Cli::parse();
     match commands::run(cli) {
         Ok(code) => ExitCode::from(code),

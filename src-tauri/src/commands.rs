@@ -97,7 +97,11 @@ pub(crate) async fn list_issues(app: AppHandle) -> CommandResult<Vec<FileIssue>>
 
 #[tauri::command]
 pub(crate) async fn remove_folder(app: AppHandle, path: String) -> CommandResult<u32> {
-    with_library(app, move |library| library.remove_root(&PathBuf::from(path)).map(count)).await
+    let state = state(&app)?;
+    let removed =
+        with_library(app, move |library| library.remove_root(&PathBuf::from(path)).map(count)).await;
+    state.folders_changed();
+    removed
 }
 
 /// Starts a long job and answers when it ends; progress arrives on `on_progress` meanwhile.

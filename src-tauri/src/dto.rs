@@ -364,6 +364,9 @@ pub(crate) enum JobKind {
     WriteNames,
     /// Train the embedding further on the people the user named.
     Finetune,
+    /// Read the photos that changed in a watched folder and find their faces (started by the
+    /// folder watcher, not the user).
+    Watch,
 }
 
 /// Progress of a long job, sent over a channel as it runs.

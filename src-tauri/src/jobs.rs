@@ -87,7 +87,10 @@ pub(crate) fn run(
     let mut library = state.open_for_job()?;
     match kind {
         JobKind::Scan => {
-            let summary = library.scan(&folders, &ScanOptions::default(), &sink, &cancel)?;
+            let summary = library.scan(&folders, &ScanOptions::default(), &sink, &cancel);
+            // New folders are watched from now on.
+            state.folders_changed();
+            let summary = summary?;
             let mut summary_text = format!(
                 "{} photos found: {} new, {} changed, {} moved, {} missing",
                 summary.photos_seen, summary.new, summary.changed, summary.moved, summary.missing
@@ -138,6 +141,10 @@ pub(crate) fn run(
             Ok(JobOutcome { kind, cancelled: summary.cancelled, summary: text, finetune: None })
         }
         JobKind::Finetune => finetune(&mut library, &sink, &cancel),
+        JobKind::Watch => Err(AppError::new(
+            crate::dto::ErrorCode::InvalidInput,
+            "changes in watched folders are read by the watcher itself",
+        )),
     }
 }
 

@@ -10,6 +10,7 @@ mod dto;
 mod jobs;
 mod media;
 mod state;
+mod watch;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -36,7 +37,20 @@ fn library_path() -> kindred_core::Result<PathBuf> {
     }
 }
 
+/// Mesa's `VK_LAYER_MESA_device_select` picks the GPU driving the display and complains on
+/// stderr when there is no desktop session; Kindred only computes on GPUs and chooses among them
+/// itself, so the layer is switched off, unless the user set the variable.
+#[allow(unsafe_code)]
+fn quiet_vulkan_layers() {
+    if std::env::var_os("NODEVICE_SELECT").is_none() {
+        // SAFETY: called first thing in `main`, before any thread exists that could read the
+        // environment at the same time.
+        unsafe { std::env::set_var("NODEVICE_SELECT", "1") };
+    }
+}
+
 fn main() {
+    quiet_vulkan_layers();
     tauri::Builder::default()
         .plugin(tauri_plugin_dialog::init())
         .setup(|app| {
@@ -46,7 +60,9 @@ fn main() {
             let models_dir = bundled.filter(|dir| kindred_core::faces::holds_models(dir));
             match library_path().and_then(|path| AppState::open(&path, models_dir)) {
                 Ok(state) => {
-                    app.manage(Arc::new(state));
+                    let state = Arc::new(state);
+                    app.manage(Arc::clone(&state));
+                    watch::start(app.handle().clone(), state);
                 }
                 // A library that cannot be opened (written by a newer Kindred, unreadable) is
                 // left untouched; the user is told why before the window closes.

@@ -21,6 +21,8 @@ pub(crate) struct AppState {
     models_dir: Option<PathBuf>,
     job: Mutex<Option<RunningJob>>,
     engine: Mutex<Option<LoadedEngine>>,
+    /// Restarts the folder watcher (when the library's folders change).
+    watch: Mutex<Option<kindred_core::watch::WatchStopper>>,
 }
 
 /// The face networks, loaded once for a device and kept.
@@ -74,6 +76,7 @@ impl AppState {
             models_dir,
             job: Mutex::new(None),
             engine: Mutex::new(None),
+            watch: Mutex::new(None),
         })
     }
 
@@ -129,6 +132,17 @@ impl AppState {
         }
     }
 
+    pub(crate) fn set_watch_stopper(&self, stopper: kindred_core::watch::WatchStopper) {
+        *lock(&self.watch) = Some(stopper);
+    }
+
+    /// Makes the folder watcher watch the library's folders as they are now.
+    pub(crate) fn folders_changed(&self) {
+        if let Some(stopper) = lock(&self.watch).as_ref() {
+            stopper.stop();
+        }
+    }
+
     /// The face networks on `device`, loaded once and kept.
     pub(crate) fn engine(&self, device: Device) -> kindred_core::Result<LoadedEngine> {
         let mut engine = lock(&self.engine);
@@ -154,6 +168,7 @@ pub(crate) fn describe(kind: JobKind) -> &'static str {
         JobKind::Faces => "Finding faces",
         JobKind::WriteNames => "Writing names to photos",
         JobKind::Finetune => "Fine-tuning",
+        JobKind::Watch => "Reading the photos that just changed",
     }
 }
 

@@ -2,12 +2,14 @@
 // over a library made from the public-domain sample photos. Run by scripts/e2e, which builds the
 // app and starts the display and the driver.
 import assert from "node:assert/strict";
-import { readFileSync, writeFileSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import { copyFileSync, openSync, readFileSync, writeFileSync, writeSync, closeSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, before, test } from "node:test";
 import { ENTER, Session } from "./webdriver.mjs";
 
 const { KINDRED_APP, KINDRED_E2E_PHOTOS, KINDRED_E2E_LIBRARY, KINDRED_E2E_SHOTS, KINDRED_E2E_BIG_LIBRARY, KINDRED_E2E_PACKAGED } = process.env;
+const { KINDRED_CLI, KINDRED_E2E_WATCHED, KINDRED_E2E_WATCHED_LIBRARY } = process.env;
 const DRIVER = process.env.KINDRED_E2E_DRIVER ?? "http://127.0.0.1:4444";
 const NAME = "Joe Biden";
 
@@ -139,6 +141,69 @@ async function workflow() {
   const sidecar = readFileSync(join(KINDRED_E2E_PHOTOS, "biden-white-house.jpg.xmp"), "utf8");
   assert.ok(sidecar.includes(NAME), "the sidecar names the face");
 }
+
+/** What the CLI says of the watched library (another process reading it while the app runs). */
+function cli(...args) {
+  return JSON.parse(execFileSync(KINDRED_CLI, ["--library", KINDRED_E2E_WATCHED_LIBRARY, "--json", ...args], { encoding: "utf8" }));
+}
+
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+test("photos copied into a watched folder show in People within seconds, and one still being written waits", { skip: !KINDRED_E2E_WATCHED && "no watched folder given" }, async () => {
+  app = await open(KINDRED_E2E_WATCHED_LIBRARY);
+  await screenshotOnFailure("watched", async () => {
+    await go(app, "people");
+    await app.waitFor("[data-testid=people-view]");
+    // One face of Joe Biden: alone, so no group yet.
+    assert.equal((await app.findAll("[data-testid=person-tile]")).length, 0);
+    // Give the window's watcher a moment to start, as a user would take to switch windows.
+    await sleep(500);
+
+    // His second photo arrives (a copy, as a file manager makes it): the two faces become a group.
+    const copied = Date.now();
+    copyFileSync(join(KINDRED_E2E_PHOTOS, "biden-white-house.jpg"), join(KINDRED_E2E_WATCHED, "biden-white-house.jpg"));
+    await app.waitFor("[data-testid=person-tile]", {
+      timeout: 30_000,
+      accept: async (e) => (await app.text(e)).includes("2 photos"),
+      what: "a group of his two photos",
+    });
+    const shown = Date.now() - copied;
+    console.log(`BENCH watched folder: a copied photo's face shown in People ${shown} ms after the copy`);
+    assert.ok(shown < 10_000, `shown after ${shown} ms`);
+    await shoot(app, "9-watched-folder");
+
+    // A large photo written slowly, in pieces with pauses shorter than the watcher's quiet time:
+    // it must never be read half-written (a truncated photo would be recorded as an issue).
+    const slow = join(KINDRED_E2E_WATCHED, "solvay-slow.jpg");
+    const bytes = readFileSync(join(KINDRED_E2E_PHOTOS, "solvay-1927.jpg"));
+    const file = openSync(slow, "w");
+    const pieces = 12;
+    for (let i = 0; i < pieces; i++) {
+      const piece = bytes.subarray(Math.floor((i * bytes.length) / pieces), Math.floor(((i + 1) * bytes.length) / pieces));
+      writeSync(file, piece);
+      await sleep(700);
+      const issues = cli("issues").filter((issue) => issue.path.endsWith("solvay-slow.jpg"));
+      assert.deepEqual(issues, [], "nothing is read while the file is being written");
+    }
+    closeSync(file);
+    const written = Date.now();
+    let photo = null;
+    while (!photo && Date.now() - written < 30_000) {
+      await sleep(250);
+      photo = cli("photos").find((p) => p.path.endsWith("solvay-slow.jpg"));
+    }
+    assert.ok(photo, "the photo is read once complete");
+    assert.equal(photo.status, "ok");
+    assert.deepEqual(cli("issues"), []);
+    let faces = 0;
+    while (faces === 0 && Date.now() - written < 60_000) {
+      await sleep(500);
+      faces = cli("photo", String(photo.id)).faces.length;
+    }
+    console.log(`BENCH watched folder: a photo written slowly read and its ${faces} faces found ${Date.now() - written} ms after its last write`);
+    assert.ok(faces >= 20, `${faces} faces in the Solvay photo`);
+  });
+});
 
 test("the People view of a library with 10,000 people opens quickly", { skip: !KINDRED_E2E_BIG_LIBRARY }, async () => {
   try {

@@ -1,6 +1,7 @@
 // Typed calls into the app's commands. The shapes come from `bindings/`, generated from the
 // Rust types (src-tauri/src/dto.rs), so the two sides cannot drift apart silently.
 import { Channel, invoke } from "@tauri-apps/api/core";
+import { listen } from "@tauri-apps/api/event";
 import type { AppError } from "./bindings/AppError";
 import type { DeviceChoice } from "./bindings/DeviceChoice";
 import type { DeviceInfo } from "./bindings/DeviceInfo";
@@ -39,6 +40,12 @@ async function call<T>(command: string, args?: Record<string, unknown>): Promise
     if (isAppError(error)) throw new KindredError(error.code, error.message);
     throw new KindredError("internal", String(error));
   }
+}
+
+/** Calls `onChange` whenever the library changes behind the window's back (the folder watcher
+ * read new or changed photos); answers a function that stops listening. */
+export async function onLibraryChanged(onChange: () => void): Promise<() => void> {
+  return listen("library-changed", () => onChange());
 }
 
 export const api = {

@@ -5,3 +5,4 @@ mod names;
 mod people;
 mod scan;
 mod util;
+mod watch;
