@@ -146,10 +146,12 @@ pub fn parse_offset(text: &str) -> Option<String> {
 
 /// `2018-01-22T19:58:36-05:00` (offset optional, `Z` allowed) → local time and offset.
 pub fn parse_iso_datetime(text: &str) -> Option<(String, Option<String>)> {
-    if text.len() < 19 || text.as_bytes()[10] != b'T' {
+    // `get` rather than slicing: the text comes from the file and may put a multi-byte
+    // character across byte 19.
+    let (Some(local), Some(rest)) = (text.get(..19), text.get(19..)) else { return None };
+    if local.as_bytes()[10] != b'T' {
         return None;
     }
-    let (local, rest) = text.split_at(19);
     let as_exif = local.replacen('-', ":", 2).replacen('T', " ", 1);
     let taken = parse_exif_datetime(&as_exif)?;
     let offset = match rest {
@@ -169,6 +171,7 @@ mod tests {
         assert_eq!(parse_exif_datetime("2019:06:01 14:03:22").as_deref(), Some("2019-06-01T14:03:22"));
         assert_eq!(parse_exif_datetime("0000:00:00 00:00:00"), None);
         assert_eq!(parse_exif_datetime("    :  :     :  :  "), None);
+        assert_eq!(parse_iso_datetime("2018-01-22T19:58:3é"), None);
         assert_eq!(
             parse_iso_datetime("2018-01-22T19:58:36-05:00"),
             Some(("2018-01-22T19:58:36".into(), Some("-05:00".into())))

@@ -207,6 +207,61 @@ fn a_canon_raw_file_is_read_through_its_camera_preview() {
 }
 
 #[test]
+fn a_canon_cr3_is_read_through_its_camera_preview() {
+    // An EOS R6 file whose raw data was cut out: its 1620×1080 preview (in the `PRVW` box of a
+    // Canon UUID box) is what Kindred reads.
+    let bytes = test_media("canon-eosr6-preview-only.cr3");
+    assert_eq!(Format::sniff(&bytes, Some("cr3")), Some(Format::Raw));
+    let facts = media::inspect(&bytes, Format::Raw, LIMIT);
+    assert_eq!(facts.problem, None);
+    assert_eq!(facts.size, Some((1620, 1080)));
+    assert_eq!(facts.exif.camera_model.as_deref(), Some("Canon EOS R6"));
+    assert_eq!(facts.exif.taken_at.as_deref(), Some("2021-05-12T12:21:21"));
+    let decoded = media::decode(&bytes, Format::Raw, None, LIMIT).unwrap();
+    assert_eq!(decoded.image.dimensions(), (1620, 1080));
+}
+
+#[test]
+fn raw_files_of_four_makers_and_a_dng_give_their_metadata_and_say_plainly_that_their_preview_is_unusable() {
+    // Real cameras' files whose pictures were cut down to stubs: the container is read (dates,
+    // camera) and the missing preview is an issue in plain words, never "damaged".
+    let files = [
+        ("stub-nikon-d70.nef", "NIKON D70", "2004-06-09T16:02:35"),
+        ("stub-canon-350d.dng", "Canon EOS 350D DIGITAL", "2005-08-03T18:59:18"),
+        ("stub-fujifilm-s5pro.raf", "FinePix S5Pro", "2007-05-22T13:58:30"),
+        ("stub-panasonic-lx3.rw2", "DMC-LX3", "2008-08-06T15:21:56"),
+        ("stub-canon-m50.cr3", "Canon EOS M50", "2018-02-21T12:08:56"),
+    ];
+    for (name, model, taken) in files {
+        let bytes = test_media(name);
+        let extension = name.rsplit('.').next();
+        assert_eq!(Format::sniff(&bytes, extension), Some(Format::Raw), "{name}");
+        let facts = media::inspect(&bytes, Format::Raw, LIMIT);
+        assert!(
+            matches!(facts.problem, Some(media::DecodeError::NoPreview(_))),
+            "{name}: {:?}",
+            facts.problem
+        );
+        let said = facts.problem.unwrap().to_string();
+        assert!(said.contains("preview") && !said.contains("damaged"), "{name}: {said}");
+        assert_eq!(facts.exif.camera_model.as_deref(), Some(model), "{name}");
+        assert_eq!(facts.exif.taken_at.as_deref(), Some(taken), "{name}");
+    }
+}
+
+#[test]
+fn an_iphone_heic_rotated_by_its_container_and_its_exif_is_turned_once() {
+    // `irot` 270 and EXIF orientation 6 both say "a quarter turn": applied once, the 4032×3024
+    // sensor picture stands 3024×4032.
+    let bytes = test_media("apple-iphonexr-rotated.heic");
+    let facts = media::inspect(&bytes, Format::Heif, LIMIT);
+    assert_eq!(facts.exif.orientation, Some(6));
+    assert_eq!(facts.orientation, Some(1), "the container's rotation already applies it");
+    assert_eq!(facts.size, Some((3024, 4032)));
+    assert_eq!(facts.exif.camera_model.as_deref(), Some("iPhone XR"));
+}
+
+#[test]
 fn a_phone_video_is_listed_as_a_video_and_a_phone_jpeg_turned_upright() {
     let dir = tempfile::tempdir().unwrap();
     let folder: PathBuf = dir.path().join("camera roll");
