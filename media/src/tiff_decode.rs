@@ -126,11 +126,59 @@ fn palette(bytes: &[u8], layout: &Layout, max_pixels: u64) -> Result<RgbImage, D
     Ok(RgbImage::from_raw(layout.width, layout.height, rgb).expect("sized for the image"))
 }
 
+/// Refuses a JPEG-compressed TIFF whose strips or tiles hold JPEG frames larger than the strip
+/// or tile they fill, or whose shared tables hold a frame of their own: the JPEG decoder would
+/// do the work of the size the frame claims, however small the file, before the mismatch shows.
+fn check_jpeg_chunks(
+    decoder: &mut Decoder<Cursor<&[u8]>>,
+    bytes: &[u8],
+    width: u32,
+    height: u32,
+) -> Result<(), DecodeError> {
+    let damaged = || DecodeError::Damaged("a JPEG strip of the TIFF is larger than the picture".into());
+    if let Ok(tables) = decoder.get_tag_u8_vec(Tag::JPEGTables) {
+        if crate::jpeg::structure(&tables).frame.is_some() {
+            return Err(damaged());
+        }
+    }
+    let mut tag = |tag: Tag| decoder.find_tag_unsigned::<u32>(tag).ok().flatten();
+    let (chunk_width, chunk_height, offsets, counts) = match (tag(Tag::TileWidth), tag(Tag::TileLength)) {
+        (Some(w), Some(h)) => (w, h, Tag::TileOffsets, Tag::TileByteCounts),
+        _ => (
+            width,
+            tag(Tag::RowsPerStrip).unwrap_or(height).min(height),
+            Tag::StripOffsets,
+            Tag::StripByteCounts,
+        ),
+    };
+    let offsets = decoder.find_tag_unsigned_vec::<u64>(offsets).ok().flatten().unwrap_or_default();
+    let counts = decoder.find_tag_unsigned_vec::<u64>(counts).ok().flatten().unwrap_or_default();
+    // A frame may round its strip up to whole MCUs (at most 16 pixels).
+    let fits =
+        |frame: crate::jpeg::Frame| frame.width <= chunk_width + 16 && frame.height <= chunk_height + 16;
+    for (&offset, &count) in offsets.iter().zip(&counts) {
+        let Some(chunk) = usize::try_from(offset)
+            .ok()
+            .zip(usize::try_from(count).ok())
+            .and_then(|(start, len)| bytes.get(start..start.checked_add(len)?))
+        else {
+            continue; // the decoder says what is wrong with a strip outside the file
+        };
+        if let Some(frame) = crate::jpeg::structure(chunk).frame {
+            if !fits(frame) {
+                return Err(damaged());
+            }
+        }
+    }
+    Ok(())
+}
+
 /// JPEG-compressed YCbCr: the `tiff` crate returns the JPEG decoder's YCbCr samples as they
 /// are; the JFIF conversion to RGB is applied here.
 fn ycbcr_jpeg(bytes: &[u8], max_pixels: u64) -> Result<RgbImage, DecodeError> {
     let mut decoder = open(bytes, max_pixels)?;
     let (width, height) = decoder.dimensions().map_err(describe)?;
+    check_jpeg_chunks(&mut decoder, bytes, width, height)?;
     let DecodingResult::U8(samples) = decoder.read_image().map_err(describe)? else {
         return Err(DecodeError::Unsupported("YCbCr TIFF of more than 8 bits per sample".into()));
     };
