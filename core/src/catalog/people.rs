@@ -684,6 +684,8 @@ pub(crate) fn undo_operation(tx: &Transaction<'_>, op: i64) -> Result<()> {
     )?;
     // Names read from photo metadata that the user took back are not read into faces again.
     tx.execute("UPDATE photo_regions SET state = 'conflict' WHERE applied_op = ?1", [op])?;
+    super::albums::undo_album_changes(tx, op)?;
+    super::drawn::undo_drawn_faces(tx, op)?;
     tx.execute("UPDATE operations SET undone_at = ?1 WHERE id = ?2", params![crate::time::now_utc(), op])?;
     Ok(())
 }

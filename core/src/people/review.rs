@@ -1,11 +1,14 @@
 //! The review queue: "is this X?" questions about named people, most useful first.
 //!
-//! Candidates are unnamed groups that look like a named person, faces placed with a named
-//! person automatically, and lone faces near one. Each is scored by its similarity to the
-//! person's confirmed faces (average linkage: the dot product of means). An answer is most
-//! useful when the machine is least sure and it settles many faces at once, so the queue is
-//! ordered by `uncertainty × faces settled`, where uncertainty peaks at the clustering
-//! threshold and fades over about `UNCERTAINTY_WIDTH` of similarity on either side.
+//! Candidates are unnamed groups that look like a named person, lone faces near one, and faces
+//! placed with a named person automatically. Each is scored by its similarity to the person's
+//! confirmed faces (average linkage: the dot product of means), which gives the chance that the
+//! answer is yes: a logistic curve around the clustering threshold, about `ANSWER_WIDTH` of
+//! similarity wide. An answer is most useful when it puts the most faces with their right
+//! person: a yes to a group settles all its faces, a yes to a lone face one, a no to a face
+//! placed automatically takes one wrong face away. So the queue is ordered by the faces an
+//! answer is expected to put right: `P(yes) × faces` for groups and lone faces, `P(no)` for a
+//! face placed automatically. Questions whose useful answer is nearly impossible are not asked.
 
 use std::collections::{HashMap, HashSet};
 
@@ -35,17 +38,20 @@ pub struct ReviewItem {
     pub faces: u64,
     /// A face to show for the subject.
     pub sample_face_id: i64,
+    /// Faces the answer is expected to put with their right person; the queue's order.
     pub priority: f32,
 }
 
-/// Similarity scale over which a question goes from "unsure" to "obvious" (a logistic slope).
-const UNCERTAINTY_WIDTH: f32 = 0.04;
-/// Questions the machine is this sure about (either way) are not worth asking.
-const MIN_UNCERTAINTY: f32 = 0.02;
+/// Similarity scale over which the answer goes from "surely no" to "surely yes" (the slope of
+/// a logistic curve centred on the clustering threshold).
+const ANSWER_WIDTH: f32 = 0.04;
+/// Questions whose useful answer (yes to a group or a lone face, no to a face placed
+/// automatically) is less likely than this are not worth asking.
+const MIN_USEFUL_ANSWER: f32 = 0.02;
 
-fn uncertainty(similarity: f32, boundary: f32) -> f32 {
-    let p = 1.0 / (1.0 + (-(similarity - boundary) / UNCERTAINTY_WIDTH).exp());
-    1.0 - (2.0 * p - 1.0).abs()
+/// The chance that the user answers yes to a subject of this similarity to the person.
+fn chance_of_yes(similarity: f32, boundary: f32) -> f32 {
+    1.0 / (1.0 + (-(similarity - boundary) / ANSWER_WIDTH).exp())
 }
 
 pub(crate) fn review_queue(
@@ -137,13 +143,16 @@ pub(crate) fn review_queue(
                     None => best_person(&face.embedding, &[i], None),
                 };
                 if let Some((person, similarity)) = question {
-                    items.push(item(
+                    let p = chance_of_yes(similarity, boundary);
+                    // Placed with the person already: the useful answer is no.
+                    let useful = if face.person_id.is_some() { 1.0 - p } else { p };
+                    items.extend(item(
                         ReviewSubject::Face(face.id),
                         person,
                         similarity,
                         1,
                         face.id,
-                        boundary,
+                        useful,
                         &names,
                     ));
                 }
@@ -167,39 +176,42 @@ pub(crate) fn review_queue(
             .map(|i| faces[i].id)
             .unwrap_or_default();
         if let Some((person, similarity)) = best_person(&mean, &members, Some(group)) {
-            items.push(item(
+            let p = chance_of_yes(similarity, boundary);
+            items.extend(item(
                 ReviewSubject::Group(group),
                 person,
                 similarity,
                 members.len() as u64,
                 sample,
-                boundary,
+                p,
                 &names,
             ));
         }
     }
-    items.retain(|i| i.priority >= MIN_UNCERTAINTY && about.is_none_or(|person| i.person_id == person));
+    items.retain(|i| about.is_none_or(|person| i.person_id == person));
     items.sort_by(|a, b| b.priority.total_cmp(&a.priority).then(a.person_id.cmp(&b.person_id)));
     items.truncate(limit);
     Ok(items)
 }
 
+/// A question whose useful answer has chance `useful`; `None` when it is not worth asking.
 fn item(
     subject: ReviewSubject,
     person_id: i64,
     similarity: f32,
     faces: u64,
     sample_face_id: i64,
-    boundary: f32,
+    useful: f32,
     names: &HashMap<i64, String>,
-) -> ReviewItem {
-    ReviewItem {
+) -> Option<ReviewItem> {
+    (useful >= MIN_USEFUL_ANSWER).then(|| ReviewItem {
         subject,
         person_id,
         person_name: names.get(&person_id).cloned().unwrap_or_default(),
         similarity,
         faces,
         sample_face_id,
-        priority: uncertainty(similarity, boundary) * faces as f32,
-    }
+        // A no settles the one face it is about; a yes every face of the subject.
+        priority: useful * if matches!(subject, ReviewSubject::Face(_)) { 1.0 } else { faces as f32 },
+    })
 }
