@@ -5,4 +5,4 @@ export type PhotoFace = { id: number,
 /**
  * The box in pixels of the upright photo.
  */
-x: number, y: number, w: number, h: number, personId: number | null, personName: string | null, placement: Placement | null, };
+x: number, y: number, w: number, h: number, personId: number | null, personName: string | null, placement: Placement | null, drawn: boolean, };
