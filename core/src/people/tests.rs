@@ -101,6 +101,25 @@ fn check_invariants(library: &Library, names: &HashMap<i64, String>) {
             );
         }
     }
+    // The counts the triggers keep are the faces' own counts.
+    let kept: HashSet<(i64, i64, i64)> = conn
+        .prepare("SELECT person_id, faces, confirmed FROM person_face_counts WHERE faces > 0")
+        .unwrap()
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+        .unwrap()
+        .collect::<rusqlite::Result<_>>()
+        .unwrap();
+    let counted: HashSet<(i64, i64, i64)> = conn
+        .prepare(
+            "SELECT person_id, count(*), coalesce(sum(assigned_by = 'user'), 0) FROM faces
+             WHERE person_id IS NOT NULL GROUP BY person_id",
+        )
+        .unwrap()
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+        .unwrap()
+        .collect::<rusqlite::Result<_>>()
+        .unwrap();
+    assert_eq!(kept, counted, "the people counts kept by triggers drifted");
     // Hidden people stay hidden: a hidden row is never un-hidden by a pass.
 }
 
