@@ -27,6 +27,22 @@ const COMMANDS: &[&str] = &[
     "set_threshold",
     "use_base_model",
     "device_info",
+    "photo_months",
+    "photo_page",
+    "people_page",
+    "groups_to_name",
+    "hide_small_groups",
+    "remove_faces",
+    "not_faces",
+    "list_albums",
+    "album_detail",
+    "folder_albums",
+    "create_album",
+    "rename_album",
+    "delete_album",
+    "add_to_album",
+    "remove_from_album",
+    "draw_face",
 ];
 
 fn main() {

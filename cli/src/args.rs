@@ -113,6 +113,9 @@ pub(crate) enum Command {
         /// With --labels: confirm K faces of each of P people, fine-tune, and compare grouping before and after (PxK, e.g. 40x10)
         #[arg(long, value_name = "PxK", requires = "labels", value_parser = parse_people_by_faces)]
         finetune: Option<(usize, usize)>,
+        /// With --labels: a user names the largest group of each labeled person, then answers the review questions from the labels until 99% of the main faces are right; reports answers per 100 faces
+        #[arg(long, requires = "labels", conflicts_with_all = ["finetune", "pairs"])]
+        simulate_user: bool,
         #[command(flatten)]
         grouping: GroupingArgs,
         #[command(flatten)]
@@ -223,14 +226,24 @@ pub(crate) enum Command {
         #[arg(long)]
         partial: bool,
     },
-    /// Photos with people: all of them (default) or any (--any), newest first
+    /// Photos with people: all of them (default), any (--any) or only them (--only); in an album or a folder; newest first
+    #[command(group = clap::ArgGroup::new("what").required(true).multiple(true).args(["people", "album", "folder"]))]
     Search {
         /// A person (an id or a name); repeat for several
-        #[arg(long = "person", required = true, value_name = "PERSON")]
+        #[arg(long = "person", value_name = "PERSON")]
         people: Vec<String>,
         /// Photos with any of the people rather than all of them
-        #[arg(long)]
+        #[arg(long, conflicts_with = "only")]
         any: bool,
+        /// Photos with all of the people and nobody else (named or not)
+        #[arg(long, requires = "people")]
+        only: bool,
+        /// Only photos in this album (an id or a name)
+        #[arg(long, value_name = "ALBUM")]
+        album: Option<String>,
+        /// Only photos in this folder or below it
+        #[arg(long, value_name = "DIR")]
+        folder: Option<PathBuf>,
         /// Only photos taken on or after this date (YYYY-MM-DD)
         #[arg(long, value_name = "DATE", value_parser = parse_date)]
         from: Option<String>,
@@ -239,6 +252,31 @@ pub(crate) enum Command {
         to: Option<String>,
         #[arg(long, value_name = "N")]
         limit: Option<u64>,
+    },
+    /// List your albums, and the library's folders (albums nested as on disk)
+    Albums,
+    /// Make, rename or delete an album, or add and take out photos (the photos themselves are never touched)
+    Album {
+        #[command(subcommand)]
+        action: AlbumAction,
+    },
+    /// Hide every unnamed group with fewer than N photos (one change: `kindred undo` shows them again)
+    HideSmall {
+        #[arg(value_name = "N")]
+        photos: u64,
+    },
+    /// Add a face Kindred missed: its box in pixels of the photo as shown (see `kindred photo`)
+    DrawFace {
+        photo: i64,
+        x: f32,
+        y: f32,
+        width: f32,
+        height: f32,
+        /// Name it at once (an id or a name; a new name makes a new person)
+        #[arg(long, value_name = "PERSON")]
+        name: Option<String>,
+        #[command(flatten)]
+        device: DeviceArg,
     },
     /// Measure the face pipeline (--photos), grouping people at library scale (--people), or fine-tuning (--finetune)
     Bench {
@@ -261,6 +299,32 @@ pub(crate) enum Command {
         #[arg(long, default_value = "both", value_parser = ["cpu", "gpu", "both"])]
         on: String,
     },
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum AlbumAction {
+    /// Make an album, with photos (ids) in it if given
+    Create {
+        name: String,
+        #[arg(value_name = "PHOTO")]
+        photos: Vec<i64>,
+    },
+    /// Rename an album (an id or a name)
+    Rename { album: String, name: String },
+    /// Put photos (ids) in an album
+    Add {
+        album: String,
+        #[arg(required = true, value_name = "PHOTO")]
+        photos: Vec<i64>,
+    },
+    /// Take photos (ids) out of an album
+    Remove {
+        album: String,
+        #[arg(required = true, value_name = "PHOTO")]
+        photos: Vec<i64>,
+    },
+    /// Delete an album (its photos stay in the library; `kindred undo` brings it back)
+    Delete { album: String },
 }
 
 /// How faces are grouped into people.

@@ -49,6 +49,9 @@ pub(crate) fn run(cli: Cli) -> anyhow::Result<u8> {
                 cli.json,
             );
         }
+        Command::Eval { dir, labels: Some(labels), simulate_user: true, grouping, device, .. } => {
+            return crate::faces::eval_simulated_user(dir, labels, grouping, device, cli.json);
+        }
         Command::Eval { dir, labels, pairs, grouping, device, .. } => {
             return crate::faces::eval(dir, labels.as_deref(), pairs.as_deref(), grouping, device, cli.json);
         }
@@ -112,9 +115,21 @@ pub(crate) fn run(cli: Cli) -> anyhow::Result<u8> {
         ),
         Command::Export { out } => crate::names::export(&library, &out, cli.json),
         Command::Import { file, partial } => crate::names::import(&mut library, &file, partial, cli.json),
-        Command::Search { people, any, from, to, limit } => {
-            crate::people::search(&library, &people, any, from, to, limit, cli.json)
+        Command::Search { people, any, only, album, folder, from, to, limit } => {
+            let search = crate::people::SearchArgs { people, any, only, album, folder, from, to, limit };
+            crate::people::search(&library, &search, cli.json)
         }
+        Command::Albums => crate::albums::list(&library, cli.json),
+        Command::Album { action } => crate::albums::change(&mut library, action, cli.json),
+        Command::HideSmall { photos } => crate::people::hide_small(&mut library, photos, cli.json),
+        Command::DrawFace { photo, x, y, width, height, name, device } => crate::faces::draw_face(
+            &mut library,
+            photo,
+            [x, y, width, height],
+            name.as_deref(),
+            &device,
+            cli.json,
+        ),
         Command::Compare { .. } | Command::Doctor { .. } | Command::Bench { .. } | Command::Eval { .. } => {
             unreachable!("handled before the library is opened")
         }

@@ -84,6 +84,7 @@ pub(crate) fn photo(library: &Library, id: i64, as_json: bool) -> anyhow::Result
     let photo = library.photo(id)?;
     let faces = library.faces_of_photo(id)?;
     let companions = library.companions(id)?;
+    let drawn = library.drawn_face_ids(id)?;
     if as_json {
         let mut value = crate::commands::photo_json(&photo);
         value["companions"] = companions
@@ -95,7 +96,7 @@ pub(crate) fn photo(library: &Library, id: i64, as_json: bool) -> anyhow::Result
             .map(|f| {
                 json!({
                     "id": f.id, "x": f.x, "y": f.y, "w": f.w, "h": f.h, "score": f.score,
-                    "landmarks": f.landmarks, "model": f.model,
+                    "landmarks": f.landmarks, "model": f.model, "drawn": drawn.contains(&f.id),
                 })
             })
             .collect();
@@ -117,8 +118,13 @@ pub(crate) fn photo(library: &Library, id: i64, as_json: bool) -> anyhow::Result
     lines.push(format!("  {}", plural(faces.len() as u64, "face", "faces")));
     for f in &faces {
         lines.push(format!(
-            "    face {}: {:.0}×{:.0} at ({:.0}, {:.0}), score {:.2}",
-            f.id, f.w, f.h, f.x, f.y, f.score
+            "    face {}: {:.0}×{:.0} at ({:.0}, {:.0}), {}",
+            f.id,
+            f.w,
+            f.h,
+            f.x,
+            f.y,
+            if drawn.contains(&f.id) { "drawn by you".to_string() } else { format!("score {:.2}", f.score) }
         ));
     }
     output::lines(lines)?;
@@ -509,5 +515,104 @@ pub(crate) fn eval_finetune(
         ),
         format!("  ({:.1} s on {})", started.elapsed().as_secs_f64(), device_line(&engine)),
     ])?;
+    Ok(exit::OK)
+}
+
+pub(crate) fn draw_face(
+    library: &mut Library,
+    photo: i64,
+    bounds: [f32; 4],
+    name: Option<&str>,
+    device: &DeviceArg,
+    as_json: bool,
+) -> anyhow::Result<u8> {
+    let engine = load_engine_on(device.or_library_choice(library)?)?;
+    let face = library.draw_face(&engine, photo, bounds)?;
+    if let Some(name) = name {
+        return crate::people::move_faces(library, &[face], Some(name), as_json);
+    }
+    let placed = library.catalog().assignment_of_face(face)?;
+    if as_json {
+        output::json(&json!({"face": face, "photo": photo, "person": placed.map(|(p, _)| p)}))?;
+    } else {
+        output::lines([format!(
+            "Face {face} added to photo {photo}{}; name it with `kindred move {face} --to NAME`.",
+            match placed {
+                Some((person, _)) => format!(" (placed with person {person})"),
+                None => String::new(),
+            }
+        )])?;
+    }
+    Ok(exit::OK)
+}
+
+pub(crate) fn eval_simulated_user(
+    dir: &Path,
+    labels: &Path,
+    grouping: &GroupingArgs,
+    device: &DeviceArg,
+    as_json: bool,
+) -> anyhow::Result<u8> {
+    let engine = load_engine(device)?;
+    let settings = crate::people::settings_from(grouping, PeopleSettings::default())?;
+    let cancel = crate::commands::cancel_on_ctrl_c();
+    let progress = TerminalProgress::new(as_json);
+    let started = Instant::now();
+    let result =
+        kindred_core::simulate::simulate_user_on_labels(&engine, dir, labels, &settings, &progress, &cancel);
+    progress.finish();
+    let (user, photos) = result?;
+    let milestones: Vec<serde_json::Value> =
+        user.milestones.iter().map(|(share, actions)| json!({"right": share, "actions": actions})).collect();
+    if as_json {
+        output::json(&json!({
+            "simulated_user": {
+                "photos": photos.photos_listed, "photos_missing": photos.photos_missing, "faces": photos.faces,
+                "main_faces": user.main_faces, "people": user.people, "named": user.named,
+                "answers": user.answers, "yes": user.yes, "faces_settled": user.faces_settled,
+                "right_after_naming": user.right_after_naming, "right": user.right, "target": user.target,
+                "queue_ran_out": user.queue_ran_out, "actions_per_100_faces": user.actions_per_100_faces(),
+                "milestones": milestones, "simulation_seconds": user.seconds,
+                "faces_seconds": photos.faces_seconds,
+            },
+            "device": device_json(&engine),
+            "seconds": started.elapsed().as_secs_f64(),
+        }))?;
+        return Ok(exit::OK);
+    }
+    let mut lines = vec![
+        format!(
+            "Simulated user on {} ({} photos, {} main faces of {} people, {} faces in all):",
+            labels.display(),
+            photos.photos_listed,
+            user.main_faces,
+            user.people,
+            photos.faces
+        ),
+        format!(
+            "  named {} groups: {:.1}% of the main faces right",
+            user.named,
+            100.0 * user.right_after_naming
+        ),
+        format!(
+            "  answered {} questions ({} yes), settling {} faces: {:.1}% right{}",
+            user.answers,
+            user.yes,
+            user.faces_settled,
+            100.0 * user.right,
+            if user.queue_ran_out { " (no more questions)" } else { "" }
+        ),
+    ];
+    for (share, actions) in &user.milestones {
+        lines.push(format!("  {:.0}% right after {actions} answers", 100.0 * share));
+    }
+    lines.push(format!(
+        "  {:.1} answers per 100 faces to reach {:.0}% ({:.1} s on {})",
+        user.actions_per_100_faces(),
+        100.0 * user.target,
+        started.elapsed().as_secs_f64(),
+        device_line(&engine)
+    ));
+    output::lines(lines)?;
     Ok(exit::OK)
 }

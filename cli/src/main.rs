@@ -1,5 +1,6 @@
 //! `kindred`: every job of the Kindred app, from a terminal.
 
+mod albums;
 mod args;
 mod commands;
 mod faces;

@@ -7,7 +7,7 @@ use std::io::Write;
 use std::path::Path;
 
 use anyhow::{Context, bail};
-use kindred_core::backup::{Backup, BackupDecision, BackupPerson, FacePlace};
+use kindred_core::backup::{Backup, BackupAlbum, BackupDecision, BackupDrawnFace, BackupPerson, FacePlace};
 use kindred_core::xmp::{SidecarNaming, SidecarOptions};
 use kindred_core::{DecisionKind, Library};
 use serde::{Deserialize, Serialize};
@@ -71,6 +71,26 @@ struct BackupFile {
     people: Vec<PersonRecord>,
     decisions: Vec<DecisionRecord>,
     settings: std::collections::BTreeMap<String, String>,
+    #[serde(default)]
+    albums: Vec<AlbumRecord>,
+    #[serde(default)]
+    drawn_faces: Vec<DrawnFaceRecord>,
+}
+
+#[derive(Serialize, Deserialize)]
+struct AlbumRecord {
+    name: String,
+    created_at: String,
+    /// blake3 of each photo file's content.
+    photos: Vec<String>,
+}
+
+/// A face the user drew where Kindred found none.
+#[derive(Serialize, Deserialize)]
+struct DrawnFaceRecord {
+    #[serde(flatten)]
+    place: PlaceRecord,
+    drawn_at: String,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -140,6 +160,20 @@ pub(crate) fn export(library: &Library, out: &Path, as_json: bool) -> anyhow::Re
             })
             .collect(),
         settings: backup.settings.iter().cloned().collect(),
+        albums: backup
+            .albums
+            .iter()
+            .map(|a| AlbumRecord {
+                name: a.name.clone(),
+                created_at: a.created_at.clone(),
+                photos: a.photos.clone(),
+            })
+            .collect(),
+        drawn_faces: backup
+            .drawn_faces
+            .iter()
+            .map(|d| DrawnFaceRecord { place: place(&d.place), drawn_at: d.drawn_at.clone() })
+            .collect(),
     };
     // Written beside its final name and renamed, so an interrupted export never leaves half a
     // backup where a good one was.
@@ -148,7 +182,10 @@ pub(crate) fn export(library: &Library, out: &Path, as_json: bool) -> anyhow::Re
         temp.write_all(b"\n")
     })
     .with_context(|| format!("cannot write {}", out.display()))?;
-    let summary = json!({"file": out.display().to_string(), "people": file.people.len(), "decisions": file.decisions.len()});
+    let summary = json!({
+        "file": out.display().to_string(), "people": file.people.len(), "decisions": file.decisions.len(),
+        "albums": file.albums.len(), "drawn_faces": file.drawn_faces.len(),
+    });
     if as_json {
         output::json(&summary)?;
     } else {
@@ -206,12 +243,27 @@ pub(crate) fn import(library: &mut Library, file: &Path, partial: bool, as_json:
             .collect(),
         decisions,
         settings: parsed.settings.into_iter().collect(),
+        albums: parsed
+            .albums
+            .iter()
+            .map(|a| BackupAlbum {
+                name: a.name.clone(),
+                created_at: a.created_at.clone(),
+                photos: a.photos.clone(),
+            })
+            .collect(),
+        drawn_faces: parsed
+            .drawn_faces
+            .iter()
+            .map(|d| BackupDrawnFace { place: place(&d.place), drawn_at: d.drawn_at.clone() })
+            .collect(),
     };
     let summary = library.restore(&backup, partial)?;
     if as_json {
         output::json(&json!({
             "people": summary.people, "decisions": summary.decisions, "attached": summary.attached,
-            "photos_not_found": summary.photos_not_found,
+            "photos_not_found": summary.photos_not_found, "albums": summary.albums,
+            "drawn_faces": summary.drawn_faces,
         }))?;
     } else {
         let mut lines = vec![format!(
@@ -220,6 +272,13 @@ pub(crate) fn import(library: &mut Library, file: &Path, partial: bool, as_json:
             plural(summary.decisions, "decision", "decisions"),
             count(summary.attached)
         )];
+        if summary.albums > 0 || summary.drawn_faces > 0 {
+            lines.push(format!(
+                "  Also {} and {} you drew (made again by `kindred faces`).",
+                plural(summary.albums, "album", "albums"),
+                plural(summary.drawn_faces, "face", "faces")
+            ));
+        }
         if summary.photos_not_found > 0 {
             lines.push(format!(
                 "  {} about photos this library does not hold were left out: scan the folders they are in first.",

@@ -379,17 +379,32 @@ pub(crate) fn answer(
     )
 }
 
-pub(crate) fn search(
-    library: &Library,
-    people: &[String],
-    any: bool,
-    from: Option<String>,
-    to: Option<String>,
-    limit: Option<u64>,
-    as_json: bool,
-) -> anyhow::Result<u8> {
-    let ids = people.iter().map(|p| library.find_person(p)).collect::<kindred_core::Result<Vec<_>>>()?;
-    let photos = library.search(&PhotoSearch { people: ids, match_all: !any, from, to, limit, offset: 0 })?;
+/// `kindred search` as typed.
+pub(crate) struct SearchArgs {
+    pub(crate) people: Vec<String>,
+    pub(crate) any: bool,
+    pub(crate) only: bool,
+    pub(crate) album: Option<String>,
+    pub(crate) folder: Option<std::path::PathBuf>,
+    pub(crate) from: Option<String>,
+    pub(crate) to: Option<String>,
+    pub(crate) limit: Option<u64>,
+}
+
+pub(crate) fn search(library: &Library, args: &SearchArgs, as_json: bool) -> anyhow::Result<u8> {
+    let ids = args.people.iter().map(|p| library.find_person(p)).collect::<kindred_core::Result<Vec<_>>>()?;
+    let album = args.album.as_deref().map(|a| library.find_album(a)).transpose()?;
+    let photos = library.search(&PhotoSearch {
+        people: ids,
+        match_all: !args.any,
+        only: args.only,
+        album,
+        folder: args.folder.clone(),
+        from: args.from.clone(),
+        to: args.to.clone(),
+        limit: args.limit,
+        offset: 0,
+    })?;
     if as_json {
         output::json(
             &json!({ "photos": photos.iter().map(crate::commands::photo_json).collect::<Vec<_>>() }),
@@ -407,6 +422,19 @@ pub(crate) fn search(
     }
     output::lines(lines)?;
     Ok(exit::OK)
+}
+
+pub(crate) fn hide_small(library: &mut Library, photos: u64, as_json: bool) -> anyhow::Result<u8> {
+    let hidden = library.hide_small_groups(photos)?;
+    changed(
+        format!(
+            "{} with fewer than {} hidden (kindred undo shows them again).",
+            plural(hidden, "unnamed group", "unnamed groups"),
+            plural(photos, "photo", "photos")
+        ),
+        json!({"hidden": hidden, "fewer_photos_than": photos}),
+        as_json,
+    )
 }
 
 /// Peak resident memory of this process so far, in MiB (Linux), for the benchmark.

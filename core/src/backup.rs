@@ -35,12 +35,29 @@ pub struct BackupDecision {
     pub decided_at: String,
 }
 
+/// An album the user made: its photos by content hash.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BackupAlbum {
+    pub name: String,
+    pub created_at: String,
+    pub photos: Vec<String>,
+}
+
+/// A face the user drew where the detector found none.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BackupDrawnFace {
+    pub place: FacePlace,
+    pub drawn_at: String,
+}
+
 /// Everything the user decided in one library.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Backup {
     pub people: Vec<BackupPerson>,
     pub decisions: Vec<BackupDecision>,
     pub settings: Vec<(String, String)>,
+    pub albums: Vec<BackupAlbum>,
+    pub drawn_faces: Vec<BackupDrawnFace>,
 }
 
 /// What a restore did.
@@ -53,6 +70,10 @@ pub struct RestoreSummary {
     /// Decisions about photos this library does not hold (by content), left out of a partial
     /// restore.
     pub photos_not_found: u64,
+    pub albums: u64,
+    /// Faces the user drew; their faces are made again when the library's faces are next
+    /// looked for.
+    pub drawn_faces: u64,
 }
 
 impl Catalog {
@@ -114,7 +135,44 @@ impl Catalog {
             .prepare("SELECT key, value FROM settings WHERE key NOT LIKE 'embedder.%' ORDER BY key")?
             .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
             .collect::<rusqlite::Result<_>>()?;
-        Ok(Backup { people, decisions, settings })
+        let mut albums: Vec<BackupAlbum> = Vec::new();
+        {
+            let mut stmt = self.conn().prepare(
+                "SELECT a.id, a.name, a.created_at, ph.content_hash FROM albums a
+                 LEFT JOIN album_photos ap ON ap.album_id = a.id
+                 LEFT JOIN photos ph ON ph.id = ap.photo_id AND ph.content_hash IS NOT NULL
+                 WHERE a.deleted_at IS NULL ORDER BY a.id, ap.added_at, ap.photo_id",
+            )?;
+            let mut rows = stmt.query([])?;
+            let mut last = None;
+            while let Some(r) = rows.next()? {
+                let id: i64 = r.get(0)?;
+                if last != Some(id) {
+                    albums.push(BackupAlbum { name: r.get(1)?, created_at: r.get(2)?, photos: Vec::new() });
+                    last = Some(id);
+                }
+                if let (Some(album), Some(hash)) = (albums.last_mut(), r.get::<_, Option<String>>(3)?) {
+                    album.photos.push(hash);
+                }
+            }
+        }
+        let drawn_faces = self
+            .conn()
+            .prepare(
+                "SELECT ph.content_hash, d.x, d.y, d.w, d.h, d.drawn_at FROM drawn_faces d
+                 JOIN photos ph ON ph.id = d.photo_id WHERE ph.content_hash IS NOT NULL ORDER BY d.id",
+            )?
+            .query_map([], |r| {
+                Ok(BackupDrawnFace {
+                    place: FacePlace {
+                        photo_hash: r.get(0)?,
+                        bounds: [r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?],
+                    },
+                    drawn_at: r.get(5)?,
+                })
+            })?
+            .collect::<rusqlite::Result<_>>()?;
+        Ok(Backup { people, decisions, settings, albums, drawn_faces })
     }
 
     /// Restores `backup` into this library, which must not hold decisions or names yet (a
@@ -148,19 +206,23 @@ impl Catalog {
             let mut absent = std::collections::HashSet::new();
             let mut stmt =
                 self.conn().prepare_cached("SELECT 1 FROM photos WHERE content_hash = ?1 LIMIT 1")?;
-            for d in &backup.decisions {
-                if !absent.contains(d.place.photo_hash.as_str())
-                    && stmt.query_row([&d.place.photo_hash], |_| Ok(())).optional()?.is_none()
-                {
-                    absent.insert(d.place.photo_hash.as_str());
+            let hashes = backup
+                .decisions
+                .iter()
+                .map(|d| d.place.photo_hash.as_str())
+                .chain(backup.drawn_faces.iter().map(|d| d.place.photo_hash.as_str()))
+                .chain(backup.albums.iter().flat_map(|a| a.photos.iter().map(String::as_str)));
+            for hash in hashes {
+                if !absent.contains(hash) && stmt.query_row([hash], |_| Ok(())).optional()?.is_none() {
+                    absent.insert(hash);
                 }
             }
             if !absent.is_empty() {
                 return Err(Error::new(
                     ErrorKind::InvalidInput,
                     format!(
-                        "the backup names faces in {} photos this library does not hold; scan the folders \
-                         they are in first (or restore only what is here with --partial)",
+                        "the backup names faces or albums in {} photos this library does not hold; scan \
+                         the folders they are in first (or restore only what is here with --partial)",
                         absent.len()
                     ),
                 ));
@@ -204,8 +266,35 @@ impl Catalog {
                 photos.insert(photo);
                 summary.decisions += 1;
             }
+            // Drawn faces first: their face rows are made when faces are next looked for, and
+            // the decisions about them wait for them at their place.
+            for drawn in &backup.drawn_faces {
+                let Some(photo) = photo_of(&drawn.place.photo_hash)? else { continue };
+                journal.draw_face_at(photo, drawn.place.bounds, &drawn.drawn_at)?;
+                summary.drawn_faces += 1;
+            }
             for photo in photos {
                 reattach_decisions(&tx, photo)?;
+            }
+            for album in &backup.albums {
+                // An album of the same name already here gets the backup's photos too.
+                let id = match crate::catalog::album_named_in(&tx, &album.name)? {
+                    Some(id) => id,
+                    None => {
+                        let id = journal.create_album(album.name.trim())?;
+                        tx.execute(
+                            "UPDATE albums SET created_at = ?1 WHERE id = ?2",
+                            params![album.created_at, id],
+                        )?;
+                        id
+                    }
+                };
+                for hash in &album.photos {
+                    if let Some(photo) = photo_of(hash)? {
+                        journal.add_album_photo(id, photo)?;
+                    }
+                }
+                summary.albums += 1;
             }
             summary.attached = tx.query_row(
                 "SELECT count(*) FROM face_decisions WHERE face_id IS NOT NULL AND op_id = ?1",

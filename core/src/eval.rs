@@ -195,23 +195,23 @@ pub struct ClusteringReport {
 }
 
 /// The photos a labels file lists, analysed in a throwaway library.
-struct LabeledLibrary {
+pub(crate) struct LabeledLibrary {
     /// Keeps the library and the linked photos alive.
     _work: tempfile::TempDir,
-    library: Library,
+    pub(crate) library: Library,
     /// (path relative to the folder, identity) of every labeled row.
-    listed: Vec<(PathBuf, String)>,
-    photos_missing: Vec<PathBuf>,
+    pub(crate) listed: Vec<(PathBuf, String)>,
+    pub(crate) photos_missing: Vec<PathBuf>,
     /// Photo id of each listed path found in the library.
     photo_ids: HashMap<PathBuf, i64>,
-    faces: u64,
-    faces_seconds: f64,
+    pub(crate) faces: u64,
+    pub(crate) faces_seconds: f64,
 }
 
 impl LabeledLibrary {
     /// Scans and finds the faces of the photos `labels` lists (columns `path`, `identity`;
     /// paths relative to `dir`) in a new library with `settings`.
-    fn build(
+    pub(crate) fn build(
         engine: &FaceEngine,
         dir: &Path,
         labels: &Path,
@@ -283,7 +283,7 @@ impl LabeledLibrary {
     }
 
     /// The main (largest) face of a listed photo, if it was found and has one.
-    fn main_face(&self, relative: &Path) -> Result<Option<i64>> {
+    pub(crate) fn main_face(&self, relative: &Path) -> Result<Option<i64>> {
         let Some(&photo) = self.photo_ids.get(relative) else { return Ok(None) };
         Ok(self.library.faces_of_photo(photo)?.first().map(|f| f.id))
     }

@@ -5,6 +5,7 @@
 //! The core never prints. Long jobs report through an [`EventSink`] and stop when their
 //! [`CancelToken`] is cancelled; per-file problems are recorded, never fatal.
 
+mod albums;
 pub mod backup;
 mod cancel;
 pub mod catalog;
@@ -19,15 +20,16 @@ mod library;
 mod paths;
 pub mod people;
 pub mod scan;
+pub mod simulate;
 mod time;
 pub mod watch;
 pub mod xmp;
 
 pub use cancel::CancelToken;
 pub use catalog::{
-    Assignment, Companion, Decision, DecisionKind, FaceRow, FileIssue, IssueKind, JobRow, JobStatus,
-    Operation, Person, PhotoFilter, PhotoRow, PhotoSearch, PhotoStatus, Root, SCHEMA_VERSION, Severity,
-    StatusCounts, VideoRow,
+    Album, Assignment, Companion, Decision, DecisionKind, DrawnFace, FaceRow, FileIssue, FolderAlbum, IssueKind,
+    JobRow, JobStatus, MonthCount, Operation, Person, PhotoFilter, PhotoRow, PhotoSearch, PhotoStatus, Root,
+    SCHEMA_VERSION, Severity, StatusCounts, VideoRow,
 };
 pub use error::{Error, ErrorKind, Result};
 pub use events::{Event, EventSink, NoProgress};
@@ -36,7 +38,9 @@ pub use faces::{DetectOptions, Device, DeviceReport, FaceEngine, FacesSummary, F
 pub use kindred_media as media;
 pub(crate) use kindred_media::geometry;
 pub use library::Library;
-pub use people::{PeopleSettings, PeopleSummary, ReviewItem, ReviewSubject};
+pub use people::{
+    PeoplePage, PeopleQuery, PeopleSection, PeopleSettings, PeopleSummary, ReviewItem, ReviewSubject,
+};
 pub use scan::{ScanOptions, ScanScope, ScanSummary};
 pub use time::{now_utc, parse_date};
 

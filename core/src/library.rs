@@ -141,6 +141,8 @@ impl Library {
         let mut summary = faces::run_faces_job(&mut self.catalog, engine, &cache, sink, cancel)?;
         // New faces find their people right away; a cancelled job leaves that to the next run.
         if !summary.cancelled {
+            // Faces the user drew come back where the photo's faces were found again.
+            faces::restore_drawn_faces(&mut self.catalog, engine)?;
             summary.people = self.update_people()?;
         }
         Ok(summary)
@@ -385,3 +387,123 @@ impl Library {
 }
 
 const SIDECAR_NAMING_KEY: &str = "xmp.sidecar_naming";
+
+/// Browsing: the timeline, albums, people at family scale, faces the user draws.
+impl Library {
+    /// Photos matching `search` (every photo when it names nothing), newest first, paged by its
+    /// `limit` and `offset`.
+    pub fn browse_photos(&self, search: &PhotoSearch) -> Result<Vec<PhotoRow>> {
+        self.catalog.browse_photos(search)
+    }
+
+    /// How many photos matching `search` each month holds, newest first (the timeline).
+    pub fn photo_months(&self, search: &PhotoSearch) -> Result<Vec<crate::MonthCount>> {
+        self.catalog.photo_months(search)
+    }
+
+    /// The user's albums, by name.
+    pub fn albums(&self) -> Result<Vec<crate::Album>> {
+        self.catalog.albums()
+    }
+
+    pub fn album(&self, id: i64) -> Result<crate::Album> {
+        self.catalog.album(id)
+    }
+
+    /// The album a user means by `text`: an id, or a name (any case).
+    pub fn find_album(&self, text: &str) -> Result<i64> {
+        if let Ok(id) = text.trim().parse::<i64>() {
+            return Ok(self.catalog.album(id)?.id);
+        }
+        self.catalog.album_named(text)?.ok_or_else(|| {
+            Error::new(ErrorKind::NotFound, format!("there is no album called {:?}", text.trim()))
+        })
+    }
+
+    /// Every folder of the library, nested as on disk: albums that need no making.
+    pub fn folder_albums(&self) -> Result<Vec<crate::FolderAlbum>> {
+        self.catalog.folder_albums()
+    }
+
+    /// Makes an album, with `photos` in it already (none is fine).
+    pub fn create_album(&mut self, name: &str, photos: &[i64]) -> Result<i64> {
+        crate::albums::create_album(&mut self.catalog, name, photos)
+    }
+
+    pub fn rename_album(&mut self, album: i64, name: &str) -> Result<()> {
+        crate::albums::rename_album(&mut self.catalog, album, name)
+    }
+
+    /// Deletes an album (undoable); its photos are not touched.
+    pub fn delete_album(&mut self, album: i64) -> Result<()> {
+        crate::albums::delete_album(&mut self.catalog, album)
+    }
+
+    /// Puts photos in an album; returns how many were not in it yet.
+    pub fn add_to_album(&mut self, album: i64, photos: &[i64]) -> Result<u64> {
+        crate::albums::add_to_album(&mut self.catalog, album, photos)
+    }
+
+    /// Takes photos out of an album; returns how many were in it.
+    pub fn remove_from_album(&mut self, album: i64, photos: &[i64]) -> Result<u64> {
+        crate::albums::remove_from_album(&mut self.catalog, album, photos)
+    }
+
+    /// A page of the people listing: named first, then groups by size, small groups apart.
+    pub fn people_page(&self, query: &crate::PeopleQuery) -> Result<crate::PeoplePage> {
+        people::people_page(&self.catalog, query)
+    }
+
+    /// Up to `count` faces spread over a person's faces (a mosaic of a group).
+    pub fn face_sample(&self, person: i64, count: usize) -> Result<Vec<i64>> {
+        people::face_sample(&self.catalog, person, count)
+    }
+
+    /// Hides every unnamed group with fewer than `photos` photos, as one undoable operation;
+    /// returns how many.
+    pub fn hide_small_groups(&mut self, photos: u64) -> Result<u64> {
+        people::hide_small_groups(&mut self.catalog, photos)
+    }
+
+    /// "Not this person" for several faces, as one operation: (face, person it left).
+    pub fn remove_faces(&mut self, faces: &[i64]) -> Result<Vec<(i64, i64)>> {
+        people::remove_faces(&mut self.catalog, faces)
+    }
+
+    /// "Not a face" for several detections, as one operation.
+    pub fn mark_not_faces(&mut self, faces: &[i64]) -> Result<()> {
+        people::mark_not_faces(&mut self.catalog, faces)
+    }
+
+    /// Adds the face the detector missed in `bounds` (x, y, w, h in pixels of the photo as
+    /// shown): aligned and embedded like any face, kept as the user's (it survives new searches
+    /// of the photo's faces and new models), and placed with its people right away. Refused
+    /// where a face is already found. Returns the new face.
+    pub fn draw_face(&mut self, engine: &FaceEngine, photo_id: i64, bounds: [f32; 4]) -> Result<i64> {
+        let photo = self.catalog.photo(photo_id)?;
+        let bounds = faces::check_drawn_box(&photo, bounds)?;
+        if let Some(there) = self
+            .catalog
+            .faces_of_photo(photo_id)?
+            .into_iter()
+            .find(|f| crate::geometry::iou(bounds, [f.x, f.y, f.w, f.h]) >= DRAWN_OVER_FOUND_IOU)
+        {
+            return Err(Error::new(
+                ErrorKind::InvalidInput,
+                format!("face {} is already there; name or correct that one instead", there.id),
+            ));
+        }
+        let found = faces::face_in_photo_box(engine, &photo, bounds)?;
+        let face = people::draw_face(&mut self.catalog, photo_id, &found)?;
+        self.update_people()?;
+        Ok(face)
+    }
+
+    /// The faces of a photo that the user drew.
+    pub fn drawn_face_ids(&self, photo_id: i64) -> Result<std::collections::HashSet<i64>> {
+        self.catalog.drawn_face_ids(photo_id)
+    }
+}
+
+/// A drawn box that overlaps a face found there this much frames that face.
+const DRAWN_OVER_FOUND_IOU: f32 = 0.5;

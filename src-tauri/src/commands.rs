@@ -9,9 +9,10 @@ use tauri::ipc::Channel;
 use tauri::{AppHandle, Manager};
 
 use crate::dto::{
-    AppError, DeviceChoice, DeviceInfo, ErrorCode, FaceCard, FileIssue, Folder, JobKind, JobOutcome,
-    JobProgress, LibraryInfo, MoveTarget, PersonCard, PersonDetail, PhotoCard, PhotoDetail, PhotoFace,
-    PhotoPage, ReviewQuestion, ReviewSubject, SearchQuery, Settings, count, file_name,
+    AlbumCard, AppError, DeviceChoice, DeviceInfo, ErrorCode, FaceCard, FileIssue, Folder, FolderCard,
+    GroupToName, JobKind, JobOutcome, JobProgress, LibraryInfo, MonthCount, MoveTarget, PeoplePage,
+    PeopleQuery, PeopleSection, PersonCard, PersonDetail, PhotoCard, PhotoDetail, PhotoFace, PhotoPage,
+    PhotoQuery, ReviewQuestion, ReviewSubject, SearchQuery, Settings, count, file_name,
 };
 use crate::state::AppState;
 
@@ -172,6 +173,7 @@ pub(crate) async fn search_photos(app: AppHandle, query: SearchQuery) -> Command
             to: query.to.filter(|d| !d.is_empty()),
             limit: Some(u64::from(limit) + 1),
             offset: u64::from(query.offset),
+            ..Default::default()
         })?;
         let more = photos.len() > limit as usize;
         photos.truncate(limit as usize);
@@ -293,6 +295,7 @@ pub(crate) async fn photo_detail(app: AppHandle, id: i64) -> CommandResult<Photo
     with_library(app, move |library| {
         let photo = library.photo(id)?;
         let names = library.catalog().person_names()?;
+        let drawn = library.drawn_face_ids(id)?;
         let mut faces = Vec::new();
         for face in library.faces_of_photo(id)? {
             let assignment = library.catalog().assignment_of_face(face.id)?;
@@ -306,6 +309,7 @@ pub(crate) async fn photo_detail(app: AppHandle, id: i64) -> CommandResult<Photo
                 person_id,
                 person_name: person_id.and_then(|p| names.get(&p).cloned()),
                 placement: assignment.map(|(_, how)| how.into()),
+                drawn: drawn.contains(&face.id),
             });
         }
         let (width, height) = photo.upright_size().unwrap_or((0, 0));
@@ -373,6 +377,166 @@ pub(crate) async fn device_info(app: AppHandle) -> CommandResult<DeviceInfo> {
             driver: report.driver,
             models: loaded.models_dir.display().to_string(),
         })
+    })
+    .await
+}
+
+// Photos, albums, people at family scale.
+
+/// The months of a photo listing, newest first, with their photo counts.
+#[tauri::command]
+pub(crate) async fn photo_months(app: AppHandle, query: PhotoQuery) -> CommandResult<Vec<MonthCount>> {
+    with_library(app, move |library| {
+        Ok(library
+            .photo_months(&query.to_search(0, None))?
+            .into_iter()
+            .map(|m| MonthCount { month: m.month, photos: count(m.photos) })
+            .collect())
+    })
+    .await
+}
+
+/// A page of a photo listing, newest first.
+#[tauri::command]
+pub(crate) async fn photo_page(
+    app: AppHandle,
+    query: PhotoQuery,
+    offset: u32,
+    limit: u32,
+) -> CommandResult<PhotoPage> {
+    with_library(app, move |library| {
+        let limit = limit.clamp(1, LARGEST_PAGE);
+        let mut photos = library.browse_photos(&query.to_search(offset, Some(limit + 1)))?;
+        let more = photos.len() > limit as usize;
+        photos.truncate(limit as usize);
+        Ok(PhotoPage { photos: photos.into_iter().map(PhotoCard::from).collect(), more })
+    })
+    .await
+}
+
+#[tauri::command]
+pub(crate) async fn people_page(app: AppHandle, query: PeopleQuery) -> CommandResult<PeoplePage> {
+    with_library(app, move |library| {
+        let page = library.people_page(&kindred_core::PeopleQuery {
+            include_hidden: query.include_hidden,
+            search: query.search.filter(|s| !s.trim().is_empty()),
+            section: match query.section {
+                PeopleSection::Main => kindred_core::PeopleSection::Main,
+                PeopleSection::More => kindred_core::PeopleSection::More,
+            },
+            offset: u64::from(query.offset),
+            limit: Some(u64::from(query.limit.clamp(1, LARGEST_PAGE))),
+        })?;
+        Ok(page.into())
+    })
+    .await
+}
+
+/// The largest unnamed groups, each with up to `mosaic` of its faces.
+#[tauri::command]
+pub(crate) async fn groups_to_name(
+    app: AppHandle,
+    offset: u32,
+    limit: u32,
+    mosaic: u32,
+) -> CommandResult<Vec<GroupToName>> {
+    with_library(app, move |library| {
+        let everyone = library.people_page(&kindred_core::PeopleQuery {
+            section: kindred_core::PeopleSection::All,
+            ..Default::default()
+        })?;
+        let mut groups = Vec::new();
+        for group in everyone
+            .people
+            .into_iter()
+            .filter(|p| p.name.is_none())
+            .skip(offset as usize)
+            .take(limit.clamp(1, LARGEST_PAGE) as usize)
+        {
+            let faces = library.face_sample(group.id, mosaic.min(64) as usize)?;
+            groups.push(GroupToName { group: group.into(), faces });
+        }
+        Ok(groups)
+    })
+    .await
+}
+
+/// Hides every unnamed group with fewer than `photos` photos (one undoable change).
+#[tauri::command]
+pub(crate) async fn hide_small_groups(app: AppHandle, photos: u32) -> CommandResult<u32> {
+    with_library(app, move |library| library.hide_small_groups(u64::from(photos)).map(count)).await
+}
+
+/// "Not this person" for several faces at once.
+#[tauri::command]
+pub(crate) async fn remove_faces(app: AppHandle, faces: Vec<i64>) -> CommandResult<()> {
+    with_library(app, move |library| library.remove_faces(&faces).map(drop)).await
+}
+
+/// "Not a face" for several detections at once.
+#[tauri::command]
+pub(crate) async fn not_faces(app: AppHandle, faces: Vec<i64>) -> CommandResult<()> {
+    with_library(app, move |library| library.mark_not_faces(&faces)).await
+}
+
+#[tauri::command]
+pub(crate) async fn list_albums(app: AppHandle) -> CommandResult<Vec<AlbumCard>> {
+    with_library(app, |library| Ok(library.albums()?.into_iter().map(AlbumCard::from).collect())).await
+}
+
+#[tauri::command]
+pub(crate) async fn album_detail(app: AppHandle, id: i64) -> CommandResult<AlbumCard> {
+    with_library(app, move |library| library.album(id).map(AlbumCard::from)).await
+}
+
+#[tauri::command]
+pub(crate) async fn folder_albums(app: AppHandle) -> CommandResult<Vec<FolderCard>> {
+    with_library(app, |library| Ok(library.folder_albums()?.into_iter().map(FolderCard::from).collect()))
+        .await
+}
+
+/// Makes an album with `photos` in it; returns its id.
+#[tauri::command]
+pub(crate) async fn create_album(app: AppHandle, name: String, photos: Vec<i64>) -> CommandResult<i64> {
+    with_library(app, move |library| library.create_album(&name, &photos)).await
+}
+
+#[tauri::command]
+pub(crate) async fn rename_album(app: AppHandle, id: i64, name: String) -> CommandResult<()> {
+    with_library(app, move |library| library.rename_album(id, &name)).await
+}
+
+#[tauri::command]
+pub(crate) async fn delete_album(app: AppHandle, id: i64) -> CommandResult<()> {
+    with_library(app, move |library| library.delete_album(id)).await
+}
+
+#[tauri::command]
+pub(crate) async fn add_to_album(app: AppHandle, id: i64, photos: Vec<i64>) -> CommandResult<u32> {
+    with_library(app, move |library| library.add_to_album(id, &photos).map(count)).await
+}
+
+#[tauri::command]
+pub(crate) async fn remove_from_album(app: AppHandle, id: i64, photos: Vec<i64>) -> CommandResult<u32> {
+    with_library(app, move |library| library.remove_from_album(id, &photos).map(count)).await
+}
+
+/// Adds a face the detector missed (its box in pixels of the upright photo); returns it.
+#[tauri::command]
+pub(crate) async fn draw_face(
+    app: AppHandle,
+    photo: i64,
+    x: f32,
+    y: f32,
+    w: f32,
+    h: f32,
+) -> CommandResult<i64> {
+    let state = state(&app)?;
+    off_ui_thread(move || {
+        let device = state.library().device_setting()?;
+        // The networks load outside the library's lock, so browsing goes on meanwhile.
+        let loaded = state.engine(device)?;
+        Ok(state.library().draw_face(&loaded.engine, photo, [x, y, w, h])?)
     })
     .await
 }

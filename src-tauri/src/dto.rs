@@ -220,6 +220,8 @@ pub(crate) struct PhotoFace {
     pub(crate) person_id: Option<i64>,
     pub(crate) person_name: Option<String>,
     pub(crate) placement: Option<Placement>,
+    /// Drawn by the user where the detector found no face.
+    pub(crate) drawn: bool,
 }
 
 /// "Is this `person_name`?"
@@ -417,4 +419,158 @@ pub(crate) fn file_name(path: &std::path::Path) -> String {
 /// A count as the UI shows it; no library holds 4 billion of anything.
 pub(crate) fn count(n: u64) -> u32 {
     u32::try_from(n).unwrap_or(u32::MAX)
+}
+
+/// Which people a photo listing asks for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+#[ts(export)]
+pub(crate) enum PeopleMatch {
+    /// Photos with every one of them.
+    All,
+    /// Photos with at least one of them.
+    Any,
+    /// Photos with every one of them and nobody else.
+    Only,
+}
+
+/// The filters of the Photos view; every one given must hold.
+#[derive(Debug, Clone, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export)]
+pub(crate) struct PhotoQuery {
+    #[ts(type = "number[]")]
+    pub(crate) people: Vec<i64>,
+    pub(crate) people_match: PeopleMatch,
+    #[ts(type = "number | null")]
+    pub(crate) album: Option<i64>,
+    /// A folder of the library (its photos and those below it).
+    pub(crate) folder: Option<String>,
+    /// `YYYY-MM-DD`, inclusive.
+    pub(crate) from: Option<String>,
+    pub(crate) to: Option<String>,
+}
+
+impl PhotoQuery {
+    pub(crate) fn to_search(&self, offset: u32, limit: Option<u32>) -> kindred_core::PhotoSearch {
+        kindred_core::PhotoSearch {
+            people: self.people.clone(),
+            match_all: self.people_match != PeopleMatch::Any,
+            only: self.people_match == PeopleMatch::Only,
+            album: self.album,
+            folder: self.folder.as_ref().filter(|f| !f.is_empty()).map(std::path::PathBuf::from),
+            from: self.from.clone().filter(|d| !d.is_empty()),
+            to: self.to.clone().filter(|d| !d.is_empty()),
+            limit: limit.map(u64::from),
+            offset: u64::from(offset),
+        }
+    }
+}
+
+/// Photos of one month of a listing (the timeline's sections and year scrubber).
+#[derive(Debug, Clone, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export)]
+pub(crate) struct MonthCount {
+    /// `YYYY-MM`, or `null` for photos with no date (listed last).
+    pub(crate) month: Option<String>,
+    pub(crate) photos: u32,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+#[ts(export)]
+pub(crate) enum PeopleSection {
+    /// Named people, then groups of at least three photos.
+    Main,
+    /// The small unnamed groups.
+    More,
+}
+
+#[derive(Debug, Clone, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export)]
+pub(crate) struct PeopleQuery {
+    pub(crate) include_hidden: bool,
+    /// A name (part of one) or a group's number; searches every section.
+    pub(crate) search: Option<String>,
+    pub(crate) section: PeopleSection,
+    pub(crate) offset: u32,
+    pub(crate) limit: u32,
+}
+
+/// One page of the People view, with the counts of the whole listing.
+#[derive(Debug, Clone, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export)]
+pub(crate) struct PeoplePage {
+    pub(crate) people: Vec<PersonCard>,
+    /// People the query matches, over all pages.
+    pub(crate) total: u32,
+    pub(crate) named: u32,
+    pub(crate) groups: u32,
+    /// Unnamed groups of fewer than three photos, kept under "More".
+    pub(crate) small_groups: u32,
+}
+
+impl From<kindred_core::PeoplePage> for PeoplePage {
+    fn from(page: kindred_core::PeoplePage) -> PeoplePage {
+        PeoplePage {
+            people: page.people.into_iter().map(PersonCard::from).collect(),
+            total: count(page.total),
+            named: count(page.named),
+            groups: count(page.groups),
+            small_groups: count(page.small_groups),
+        }
+    }
+}
+
+/// An unnamed group to name, with a mosaic of its faces.
+#[derive(Debug, Clone, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export)]
+pub(crate) struct GroupToName {
+    pub(crate) group: PersonCard,
+    #[ts(type = "number[]")]
+    pub(crate) faces: Vec<i64>,
+}
+
+/// An album the user made.
+#[derive(Debug, Clone, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export)]
+pub(crate) struct AlbumCard {
+    #[ts(type = "number")]
+    pub(crate) id: i64,
+    pub(crate) name: String,
+    pub(crate) photos: u32,
+    #[ts(type = "number | null")]
+    pub(crate) cover_photo: Option<i64>,
+}
+
+impl From<kindred_core::Album> for AlbumCard {
+    fn from(a: kindred_core::Album) -> AlbumCard {
+        AlbumCard { id: a.id, name: a.name, photos: count(a.photos), cover_photo: a.cover_photo_id }
+    }
+}
+
+/// A folder of the library, an album nested as on disk.
+#[derive(Debug, Clone, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export)]
+pub(crate) struct FolderCard {
+    pub(crate) path: String,
+    /// The folder's own name (the whole path for a folder the user added).
+    pub(crate) name: String,
+    /// 0 for a folder the user added, 1 inside it, ...
+    pub(crate) depth: u32,
+    /// Photos in it and below it.
+    pub(crate) photos: u32,
+}
+
+impl From<kindred_core::FolderAlbum> for FolderCard {
+    fn from(f: kindred_core::FolderAlbum) -> FolderCard {
+        let name = if f.depth == 0 { f.path.display().to_string() } else { file_name(&f.path) };
+        FolderCard { path: f.path.display().to_string(), name, depth: f.depth, photos: count(f.photos) }
+    }
 }

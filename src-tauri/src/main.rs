@@ -112,6 +112,22 @@ fn main() {
             commands::set_threshold,
             commands::use_base_model,
             commands::device_info,
+            commands::photo_months,
+            commands::photo_page,
+            commands::people_page,
+            commands::groups_to_name,
+            commands::hide_small_groups,
+            commands::remove_faces,
+            commands::not_faces,
+            commands::list_albums,
+            commands::album_detail,
+            commands::folder_albums,
+            commands::create_album,
+            commands::rename_album,
+            commands::delete_album,
+            commands::add_to_album,
+            commands::remove_from_album,
+            commands::draw_face,
         ])
         .run(tauri::generate_context!())
         .expect("Kindred's window could not start");

@@ -63,6 +63,55 @@ export class Session {
     return this.script("return arguments[0].textContent.trim()", { [ELEMENT]: element });
   }
 
+  /** W3C input actions (keys held while the pointer clicks or drags). */
+  actions(sources) {
+    return this.command("POST", "/actions", { actions: sources });
+  }
+
+  releaseActions() {
+    return this.command("DELETE", "/actions");
+  }
+
+  /** Clicks `element` with modifier keys held (e.g. [CONTROL] or [SHIFT]). */
+  async clickWith(element, keys) {
+    const ticks = keys.length;
+    const pause = { type: "pause", duration: 0 };
+    await this.actions([
+      { type: "key", id: "keyboard", actions: [...keys.map((value) => ({ type: "keyDown", value })), pause, pause, pause, ...keys.map((value) => ({ type: "keyUp", value }))] },
+      {
+        type: "pointer",
+        id: "mouse",
+        parameters: { pointerType: "mouse" },
+        actions: [
+          ...Array.from({ length: ticks }, () => pause),
+          { type: "pointerMove", origin: { [ELEMENT]: element }, x: 0, y: 0, duration: 0 },
+          { type: "pointerDown", button: 0 },
+          { type: "pointerUp", button: 0 },
+        ],
+      },
+    ]);
+    await this.releaseActions();
+  }
+
+  /** Drags the mouse over `element` from one point to another (offsets from its centre). */
+  async drag(element, from, to) {
+    await this.actions([
+      {
+        type: "pointer",
+        id: "mouse",
+        parameters: { pointerType: "mouse" },
+        actions: [
+          { type: "pointerMove", origin: { [ELEMENT]: element }, x: Math.round(from.x), y: Math.round(from.y), duration: 0 },
+          { type: "pointerDown", button: 0 },
+          { type: "pointerMove", origin: { [ELEMENT]: element }, x: Math.round((from.x + to.x) / 2), y: Math.round((from.y + to.y) / 2), duration: 50 },
+          { type: "pointerMove", origin: { [ELEMENT]: element }, x: Math.round(to.x), y: Math.round(to.y), duration: 50 },
+          { type: "pointerUp", button: 0 },
+        ],
+      },
+    ]);
+    await this.releaseActions();
+  }
+
   script(source, ...args) {
     return this.command("POST", "/execute/sync", { script: source, args });
   }
@@ -90,3 +139,6 @@ async function request(base, method, path, body) {
 }
 
 export const ENTER = "\uE007";
+export const ESCAPE = "\uE00C";
+export const SHIFT = "\uE008";
+export const CONTROL = "\uE009";

@@ -2,20 +2,27 @@
 // Rust types (src-tauri/src/dto.rs), so the two sides cannot drift apart silently.
 import { Channel, invoke } from "@tauri-apps/api/core";
 import { listen } from "@tauri-apps/api/event";
+import type { AlbumCard } from "./bindings/AlbumCard";
 import type { AppError } from "./bindings/AppError";
 import type { DeviceChoice } from "./bindings/DeviceChoice";
 import type { DeviceInfo } from "./bindings/DeviceInfo";
 import type { ErrorCode } from "./bindings/ErrorCode";
 import type { FileIssue } from "./bindings/FileIssue";
+import type { FolderCard } from "./bindings/FolderCard";
+import type { GroupToName } from "./bindings/GroupToName";
 import type { JobKind } from "./bindings/JobKind";
 import type { JobOutcome } from "./bindings/JobOutcome";
 import type { JobProgress } from "./bindings/JobProgress";
 import type { LibraryInfo } from "./bindings/LibraryInfo";
+import type { MonthCount } from "./bindings/MonthCount";
 import type { MoveTarget } from "./bindings/MoveTarget";
+import type { PeoplePage } from "./bindings/PeoplePage";
+import type { PeopleQuery } from "./bindings/PeopleQuery";
 import type { PersonCard } from "./bindings/PersonCard";
 import type { PersonDetail } from "./bindings/PersonDetail";
 import type { PhotoDetail } from "./bindings/PhotoDetail";
 import type { PhotoPage } from "./bindings/PhotoPage";
+import type { PhotoQuery } from "./bindings/PhotoQuery";
 import type { ReviewQuestion } from "./bindings/ReviewQuestion";
 import type { SearchQuery } from "./bindings/SearchQuery";
 import type { Settings } from "./bindings/Settings";
@@ -83,7 +90,28 @@ export const api = {
   setThreshold: (threshold: number) => call<null>("set_threshold", { threshold }),
   useBaseModel: () => call<null>("use_base_model"),
   deviceInfo: () => call<DeviceInfo>("device_info"),
+
+  photoMonths: (query: PhotoQuery) => call<MonthCount[]>("photo_months", { query }),
+  photoPage: (query: PhotoQuery, offset: number, limit: number) => call<PhotoPage>("photo_page", { query, offset, limit }),
+  peoplePage: (query: PeopleQuery) => call<PeoplePage>("people_page", { query }),
+  groupsToName: (offset: number, limit: number, mosaic: number) => call<GroupToName[]>("groups_to_name", { offset, limit, mosaic }),
+  hideSmallGroups: (photos: number) => call<number>("hide_small_groups", { photos }),
+  removeFaces: (faces: number[]) => call<null>("remove_faces", { faces }),
+  notFaces: (faces: number[]) => call<null>("not_faces", { faces }),
+  drawFace: (photo: number, box: { x: number; y: number; w: number; h: number }) => call<number>("draw_face", { photo, ...box }),
+
+  listAlbums: () => call<AlbumCard[]>("list_albums"),
+  albumDetail: (id: number) => call<AlbumCard>("album_detail", { id }),
+  folderAlbums: () => call<FolderCard[]>("folder_albums"),
+  createAlbum: (name: string, photos: number[]) => call<number>("create_album", { name, photos }),
+  renameAlbum: (id: number, name: string) => call<null>("rename_album", { id, name }),
+  deleteAlbum: (id: number) => call<null>("delete_album", { id }),
+  addToAlbum: (id: number, photos: number[]) => call<number>("add_to_album", { id, photos }),
+  removeFromAlbum: (id: number, photos: number[]) => call<number>("remove_from_album", { id, photos }),
 };
+
+/** Every photo, no filter. */
+export const ALL_PHOTOS: PhotoQuery = { people: [], peopleMatch: "all", album: null, folder: null, from: null, to: null };
 
 /** Pictures come from the app's `kindred:` protocol, never through IPC. */
 const mediaBase = /Windows|Android/.test(navigator.userAgent)

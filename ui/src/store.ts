@@ -5,6 +5,7 @@ import { api, KindredError } from "./api";
 import type { JobKind } from "./bindings/JobKind";
 import type { JobOutcome } from "./bindings/JobOutcome";
 import type { JobProgress } from "./bindings/JobProgress";
+import type { PhotoQuery } from "./bindings/PhotoQuery";
 
 export interface JobState {
   kind: JobKind;
@@ -23,9 +24,13 @@ export interface AppState {
   revision: number;
   /** The photos of the grid the photo viewer was opened from, for previous and next. */
   browsing: number[];
+  /** Or the listing it was opened from, too long to hold (the timeline), and where in it. */
+  browsingQuery: { query: PhotoQuery; index: number } | null;
+  /** Whether the keyboard shortcuts are shown. */
+  help: boolean;
 }
 
-let state: AppState = { job: null, notice: null, lastOutcome: null, revision: 0, browsing: [] };
+let state: AppState = { job: null, notice: null, lastOutcome: null, revision: 0, browsing: [], browsingQuery: null, help: false };
 const listeners = new Set<() => void>();
 
 export function getState(): AppState {

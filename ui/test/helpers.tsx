@@ -61,5 +61,32 @@ export function cleanup() {
 }
 
 export function person(id: number, name: string | null, faces = 3) {
-  return { id, name, hidden: false, faces, confirmed: name ? 1 : 0, photos: faces, coverFace: id * 10 };
+  return { id, name, hidden: false, faces, confirmed: name ? 1 : 0, photos: faces, coverFace: (id * 10) as number | null };
+}
+
+/** A pointer event at (x, y) of the window. */
+export async function pointer(target: Element, type: string, x: number, y: number, init: MouseEventInit = {}) {
+  await act(async () => {
+    target.dispatchEvent(new MouseEvent(type, { clientX: x, clientY: y, button: 0, bubbles: true, cancelable: true, ...init }));
+  });
+  await settle();
+}
+
+export async function key(target: EventTarget, key: string, init: KeyboardEventInit = {}) {
+  await act(async () => {
+    target.dispatchEvent(new KeyboardEvent("keydown", { key, bubbles: true, cancelable: true, ...init }));
+  });
+  await settle();
+}
+
+/** A click with modifier keys held. */
+export async function clickWith(element: Element, init: MouseEventInit) {
+  await act(async () => {
+    element.dispatchEvent(new MouseEvent("click", { bubbles: true, cancelable: true, button: 0, ...init }));
+  });
+  await settle();
+}
+
+export function photoCards(from: number, count: number) {
+  return Array.from({ length: count }, (_, i) => ({ id: from + i, fileName: `${from + i}.jpg`, takenAt: null }));
 }

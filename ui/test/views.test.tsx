@@ -1,66 +1,16 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { PeopleView, orderPeople } from "../src/views/People";
-import { PhotoView, boxStyle, neighbours } from "../src/views/Photo";
+import { PhotoView, boxStyle, neighbours, toPhotoBox } from "../src/views/Photo";
 import { ReviewQueue } from "../src/views/Person";
-import { SearchView } from "../src/views/Search";
 import { describeFinetune } from "../src/views/Settings";
 import { visibleRange } from "../src/components/VirtualGrid";
 import { findByName, targetFor } from "../src/components/PersonPicker";
 import { estimateSecondsLeft, getState, runJobs, setState } from "../src/store";
 import { formatDuration } from "../src/components/JobBar";
-import { cleanup, click, mockCommands, mount, person, settle, submit, type } from "./helpers";
+import { cleanup, click, mockCommands, mount, person, pointer, settle, submit, type } from "./helpers";
+import { ALL_PHOTOS } from "../src/api";
 
-beforeEach(() => setState({ job: null, notice: null, lastOutcome: null, browsing: [] }));
+beforeEach(() => setState({ job: null, notice: null, lastOutcome: null, browsing: [], browsingQuery: null, help: false }));
 afterEach(cleanup);
-
-describe("People", () => {
-  it("shows named people first, then groups by size", () => {
-    const ordered = orderPeople([person(1, null, 2), person(2, "Zoe"), person(3, null, 9), person(4, "Ada"), person(5, "Person 10"), person(6, "person 9")]);
-    expect(ordered.map((p) => p.id)).toEqual([4, 6, 5, 2, 3, 1]);
-  });
-
-  it("names an unnamed group in place", async () => {
-    const calls = mockCommands((command) => (command === "list_people" ? [person(1, "Ada"), person(2, null)] : 2));
-    const view = await mount(<PeopleView />);
-    const tiles = view.querySelectorAll("[data-testid=person-tile]");
-    expect(tiles).toHaveLength(2);
-    const input = view.querySelector<HTMLInputElement>("[data-testid=name-input]")!;
-    await type(input, "  Grace  ");
-    await submit(input.form!);
-    expect(calls.find((c) => c.command === "name_person")?.args).toEqual({ id: 2, name: "Grace" });
-  });
-
-  it("merges the selected people into the named one", async () => {
-    const calls = mockCommands((command) => (command === "list_people" ? [person(1, null, 5), person(2, "Ada", 2)] : 2));
-    const view = await mount(<PeopleView />);
-    for (const box of view.querySelectorAll<HTMLInputElement>("input.select")) await click(box);
-    await click(view.querySelector("[data-testid=merge]")!);
-    expect(calls.find((c) => c.command === "merge_people")?.args).toEqual({ into: 2, from: [2, 1] });
-  });
-
-  it("hides a mixed selection rather than flipping each person", async () => {
-    const hiddenOne = { ...person(2, "Bo"), hidden: true };
-    const calls = mockCommands((command) => (command === "list_people" ? [person(1, "Ada"), hiddenOne] : 1));
-    const view = await mount(<PeopleView />);
-    for (const box of view.querySelectorAll<HTMLInputElement>("input.select")) await click(box);
-    const hide = [...view.querySelectorAll("button")].find((b) => b.textContent === "Hide")!;
-    await click(hide);
-    expect(calls.filter((c) => c.command === "set_hidden").map((c) => c.args)).toEqual([
-      { id: 1, hidden: true },
-      { id: 2, hidden: true },
-    ]);
-  });
-
-  it("draws only the tiles in view of 10,000 people", async () => {
-    const many = Array.from({ length: 10_000 }, (_, i) => person(i + 1, i % 2 ? `Person ${i}` : null));
-    mockCommands(() => many);
-    const view = await mount(<PeopleView />);
-    const drawn = view.querySelectorAll("[data-testid=person-tile]").length;
-    expect(drawn).toBeGreaterThan(0);
-    expect(drawn).toBeLessThan(100);
-    expect(view.querySelector("[data-testid=people-count]")!.textContent).toContain("5,000 named");
-  });
-});
 
 describe("VirtualGrid", () => {
   it("covers the visible rows and a few more", () => {
@@ -79,8 +29,8 @@ describe("Photo", () => {
     width: 1000,
     height: 500,
     faces: [
-      { id: 50, x: 100, y: 50, w: 200, h: 100, personId: 2, personName: "Ada", placement: "user" },
-      { id: 51, x: 500, y: 250, w: 100, h: 100, personId: null, personName: null, placement: null },
+      { id: 50, x: 100, y: 50, w: 200, h: 100, personId: 2, personName: "Ada", placement: "user", drawn: false },
+      { id: 51, x: 500, y: 250, w: 100, h: 100, personId: null, personName: null, placement: null, drawn: false },
     ],
   };
 
@@ -105,6 +55,57 @@ describe("Photo", () => {
     await type(picker, "ada");
     await submit(picker.form!);
     expect(calls.find((c) => c.command === "move_faces")?.args).toEqual({ faces: [51], target: { kind: "person", id: 2 } });
+  });
+});
+
+describe("Drawing a face", () => {
+  const detail = { id: 5, path: "/p/a.jpg", fileName: "a.jpg", takenAt: null, width: 1000, height: 500, faces: [] as unknown[] };
+
+  it("turns a box dragged on the picture into pixels of the photo", () => {
+    const shown = { width: 500, height: 250 };
+    const photo = { width: 1000, height: 500 };
+    expect(toPhotoBox({ x: 150, y: 75 }, { x: 50, y: 25 }, shown, photo)).toEqual({ x: 100, y: 50, w: 200, h: 100 });
+    // Dragged past the picture's edge: the box stops at it.
+    expect(toPhotoBox({ x: 450, y: 200 }, { x: 600, y: 300 }, shown, photo)).toEqual({ x: 900, y: 400, w: 100, h: 100 });
+  });
+
+  it("adds the face drawn and asks who it is", async () => {
+    let drawn = false;
+    const face = { id: 77, x: 100, y: 50, w: 200, h: 100, personId: null, personName: null, placement: null, drawn: true };
+    const calls = mockCommands((command) => {
+      if (command === "photo_detail") return drawn ? { ...detail, faces: [face] } : detail;
+      if (command === "draw_face") {
+        drawn = true;
+        return 77;
+      }
+      return command === "list_people" ? [person(2, "Ada")] : null;
+    });
+    const view = await mount(<PhotoView id={5} />);
+    await click(view.querySelector("[data-testid=draw-face]")!);
+    const frame = view.querySelector<HTMLElement>("[data-testid=photo-frame]")!;
+    frame.getBoundingClientRect = () => ({ left: 0, top: 0, width: 500, height: 250, right: 500, bottom: 250, x: 0, y: 0, toJSON: () => null });
+    await pointer(frame, "pointerdown", 50, 25);
+    await pointer(frame, "pointermove", 150, 75);
+    await pointer(frame, "pointerup", 150, 75);
+    expect(calls.find((c) => c.command === "draw_face")?.args).toEqual({ photo: 5, x: 100, y: 50, w: 200, h: 100 });
+    // The new face is boxed (dashed: drawn by the user) and its panel asks for a name.
+    expect(view.querySelector("[data-testid=face-box].drawn")).not.toBeNull();
+    const picker = view.querySelector<HTMLInputElement>("[data-testid=person-picker]")!;
+    await type(picker, "Grace");
+    await submit(picker.form!);
+    expect(calls.find((c) => c.command === "move_faces")?.args).toEqual({ faces: [77], target: { kind: "new_person", name: "Grace" } });
+  });
+
+  it("steps through the timeline it was opened from", async () => {
+    setState({ browsingQuery: { query: ALL_PHOTOS, index: 1 } });
+    const calls = mockCommands((command) =>
+      command === "photo_detail" ? detail : command === "photo_page" ? { photos: [4, 5, 6].map((id) => ({ id, fileName: `${id}.jpg`, takenAt: null })), more: true } : null,
+    );
+    const view = await mount(<PhotoView id={5} />);
+    expect(calls.find((c) => c.command === "photo_page")?.args).toEqual({ query: ALL_PHOTOS, offset: 0, limit: 3 });
+    await click(view.querySelector("[data-testid=next-photo]")!);
+    expect(location.hash).toBe("#/photo/6");
+    expect(getState().browsingQuery?.index).toBe(2);
   });
 });
 
@@ -139,27 +140,6 @@ describe("Review", () => {
     const answers = calls.filter((c) => c.command === "answer_review").map((c) => [(c.args.question as { subjectId: number }).subjectId, c.args.yes]);
     expect(answers).toEqual([[7, true], [9, false]]);
     expect(view.querySelector("[data-testid=review-done]")).not.toBeNull();
-  });
-});
-
-describe("Search", () => {
-  it("asks for photos with any of the chosen people in a date range", async () => {
-    const calls = mockCommands((command) =>
-      command === "list_people" ? [person(1, "Ada"), person(2, "Bo")] : { photos: [{ id: 3, fileName: "x.jpg", takenAt: null }], more: false },
-    );
-    const view = await mount(<SearchView />);
-    const input = view.querySelector<HTMLInputElement>("[data-testid=search-input]")!;
-    for (const name of ["Ada", "bo"]) {
-      await type(input, name);
-      await submit(input.form!);
-    }
-    const mode = view.querySelector<HTMLSelectElement>("[data-testid=search-mode]")!;
-    mode.value = "any";
-    mode.dispatchEvent(new Event("change", { bubbles: true }));
-    await settle();
-    const searches = calls.filter((c) => c.command === "search_photos").map((c) => c.args.query as Record<string, unknown>);
-    expect(searches.at(-1)).toMatchObject({ people: [1, 2], matchAll: false, from: null, to: null, offset: 0 });
-    expect(view.querySelector("[data-testid=search-count]")!.textContent).toBe("1 photo");
   });
 });
 

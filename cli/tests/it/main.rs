@@ -1,5 +1,6 @@
 //! The `kindred` binary, run as a user would: real processes, real library files, real photos.
 
+mod albums;
 mod crash;
 mod names;
 mod people;

@@ -15,6 +15,9 @@ pub(crate) const MIGRATIONS: &[(&str, &str)] = &[
     ("names in files", include_str!("migrations/0004_names_in_files.sql")),
     ("removed folders", include_str!("migrations/0005_removed_folders.sql")),
     ("media files", include_str!("migrations/0006_media_files.sql")),
+    ("albums", include_str!("migrations/0007_albums.sql")),
+    ("drawn faces", include_str!("migrations/0008_drawn_faces.sql")),
+    ("browsing indexes", include_str!("migrations/0009_browsing_indexes.sql")),
 ];
 
 /// The schema version this build of Kindred writes.

@@ -4,6 +4,9 @@
 //! a killed process and a power cut; every multi-row change is one transaction; the schema is
 //! migrated forward only, after a backup copy of the file is taken.
 
+mod albums;
+mod browse;
+mod drawn;
 mod faces;
 mod issues;
 mod jobs;
@@ -21,6 +24,10 @@ use rusqlite::{Connection, OpenFlags};
 
 use crate::error::{Error, ErrorKind, Result};
 
+pub use albums::{Album, FolderAlbum};
+pub(crate) use albums::{album_named_in, live_album_in};
+pub use browse::MonthCount;
+pub use drawn::DrawnFace;
 pub(crate) use faces::PhotoToAnalyze;
 pub use faces::{FaceRow, FoundFace};
 pub use issues::{FileIssue, IssueKind, Severity};

@@ -204,17 +204,36 @@ impl Catalog {
     /// name), then groups, largest first.
     pub fn people_list(&self, include_hidden: bool) -> Result<Vec<Person>> {
         let hidden_filter = if include_hidden { "" } else { " AND p.hidden = 0" };
-        let sql = format!(
-            "SELECT p.id, p.name, p.hidden,
-                    CASE WHEN p.cover_face_id IN (SELECT id FROM faces WHERE person_id = p.id)
-                         THEN p.cover_face_id ELSE p.typical_face_id END,
-                    count(f.id), coalesce(sum(f.assigned_by = 'user'), 0), count(DISTINCT f.photo_id)
-             FROM people p LEFT JOIN faces f ON f.person_id = p.id AND f.photo_id NOT IN ({PHOTOS_IN_REMOVED_FOLDERS})
-             WHERE p.merged_into IS NULL{hidden_filter}
-             GROUP BY p.id
-             HAVING count(f.id) > 0 OR p.name IS NOT NULL
-             ORDER BY p.name IS NULL, p.name COLLATE NOCASE, count(f.id) DESC, p.id"
-        );
+        let any_removed: bool = self.conn.query_row(
+            "SELECT EXISTS (SELECT 1 FROM roots WHERE removed_at IS NOT NULL)",
+            [],
+            |r| r.get(0),
+        )?;
+        // With every folder in the library, the counts the triggers keep are the counts; a
+        // removed folder's faces must be left out one by one.
+        let sql = if !any_removed {
+            format!(
+                "SELECT p.id, p.name, p.hidden,
+                        CASE WHEN EXISTS (SELECT 1 FROM faces c WHERE c.id = p.cover_face_id AND c.person_id = p.id)
+                             THEN p.cover_face_id ELSE p.typical_face_id END,
+                        coalesce(n.faces, 0), coalesce(n.confirmed, 0), coalesce(n.faces, 0)
+                 FROM people p LEFT JOIN person_face_counts n ON n.person_id = p.id
+                 WHERE p.merged_into IS NULL{hidden_filter} AND (n.faces > 0 OR p.name IS NOT NULL)
+                 ORDER BY p.name IS NULL, p.name COLLATE NOCASE, coalesce(n.faces, 0) DESC, p.id"
+            )
+        } else {
+            format!(
+                "SELECT p.id, p.name, p.hidden,
+                        CASE WHEN p.cover_face_id IN (SELECT id FROM faces WHERE person_id = p.id)
+                             THEN p.cover_face_id ELSE p.typical_face_id END,
+                        count(f.id), coalesce(sum(f.assigned_by = 'user'), 0), count(DISTINCT f.photo_id)
+                 FROM people p LEFT JOIN faces f ON f.person_id = p.id AND f.photo_id NOT IN ({PHOTOS_IN_REMOVED_FOLDERS})
+                 WHERE p.merged_into IS NULL{hidden_filter}
+                 GROUP BY p.id
+                 HAVING count(f.id) > 0 OR p.name IS NOT NULL
+                 ORDER BY p.name IS NULL, p.name COLLATE NOCASE, count(f.id) DESC, p.id"
+            )
+        };
         let mut stmt = self.conn.prepare(&sql)?;
         let rows = stmt.query_map([], |r| {
             Ok(Person {
@@ -684,6 +703,8 @@ pub(crate) fn undo_operation(tx: &Transaction<'_>, op: i64) -> Result<()> {
     )?;
     // Names read from photo metadata that the user took back are not read into faces again.
     tx.execute("UPDATE photo_regions SET state = 'conflict' WHERE applied_op = ?1", [op])?;
+    super::albums::undo_album_changes(tx, op)?;
+    super::drawn::undo_drawn_faces(tx, op)?;
     tx.execute("UPDATE operations SET undone_at = ?1 WHERE id = ?2", params![crate::time::now_utc(), op])?;
     Ok(())
 }

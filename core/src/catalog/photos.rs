@@ -160,12 +160,20 @@ pub struct PhotoFilter {
     pub offset: u64,
 }
 
-/// Photos showing people: with all of them (`match_all`) or any, in a date range. Dates as in
-/// [`PhotoFilter`].
+/// Photos showing people: with all of them (`match_all`), any, or only them (`only`), in an
+/// album or a folder, in a date range. Dates as in [`PhotoFilter`]. Every condition given must
+/// hold.
 #[derive(Debug, Clone, Default)]
 pub struct PhotoSearch {
     pub people: Vec<i64>,
     pub match_all: bool,
+    /// All of `people` and nobody else: every other face of the photo, named or not, rules it
+    /// out (detections the user said are not faces do not count).
+    pub only: bool,
+    /// Photos of this album of the user's.
+    pub album: Option<i64>,
+    /// Photos in this folder or below it.
+    pub folder: Option<PathBuf>,
     pub from: Option<String>,
     pub to: Option<String>,
     pub limit: Option<u64>,
@@ -534,33 +542,19 @@ impl Catalog {
         self.photos_where(&sql, args, &order)
     }
 
-    /// Photos with the people of `search`, newest first (undated last).
+    /// Photos with the people of `search`, newest first (undated last); at least one person,
+    /// album or folder must be given (see [`Catalog::browse_photos`] for every photo).
     pub fn search_photos(&self, search: &PhotoSearch) -> Result<Vec<PhotoRow>> {
-        if search.people.is_empty() {
-            return Err(Error::new(ErrorKind::InvalidInput, "name at least one person to search for"));
+        if search.people.is_empty() && search.album.is_none() && search.folder.is_none() {
+            return Err(Error::new(
+                ErrorKind::InvalidInput,
+                "name at least one person to search for (or an album or a folder)",
+            ));
         }
-        let mut people = Vec::with_capacity(search.people.len());
-        for &id in &search.people {
-            people.push(super::people::resolve_person_in(&self.conn, id)?);
-        }
-        people.sort_unstable();
-        people.dedup();
-        let placeholders = vec!["?"; people.len()].join(", ");
-        let needed = if search.match_all { people.len() } else { 1 };
-        let mut sql = format!(
-            " AND p.id IN (SELECT photo_id FROM faces WHERE person_id IN ({placeholders})
-                           GROUP BY photo_id HAVING count(DISTINCT person_id) >= {needed})"
-        );
-        let mut args: Vec<rusqlite::types::Value> = people.iter().map(|&id| id.into()).collect();
-        date_range(&mut sql, &mut args, search.from.as_deref(), search.to.as_deref());
-        let mut order = String::from(" ORDER BY p.taken_at IS NULL, p.taken_at DESC, p.path");
-        if let Some(limit) = search.limit {
-            order.push_str(&format!(" LIMIT {limit} OFFSET {}", search.offset));
-        }
-        self.photos_where(&sql, args, &order)
+        self.browse_photos(search)
     }
 
-    fn photos_where(
+    pub(super) fn photos_where(
         &self,
         conditions: &str,
         args: Vec<rusqlite::types::Value>,
@@ -633,7 +627,7 @@ impl Catalog {
 }
 
 /// Adds "taken between `from` and `to`, inclusive" (dates `YYYY-MM-DD`) to a photo query.
-fn date_range(
+pub(super) fn date_range(
     sql: &mut String,
     args: &mut Vec<rusqlite::types::Value>,
     from: Option<&str>,

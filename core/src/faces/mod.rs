@@ -3,6 +3,7 @@
 //! what to feed it and keeps the results.
 
 mod detect;
+mod drawn;
 mod job;
 #[cfg(test)]
 mod tests;
@@ -17,6 +18,8 @@ pub use crate::catalog::FoundFace;
 use crate::error::{Error, ErrorKind, Result};
 
 pub use detect::DetectOptions;
+pub use drawn::MIN_DRAWN_SIDE;
+pub(crate) use drawn::{check_drawn_box, face_in_photo_box, restore_drawn_faces};
 pub use job::FacesSummary;
 pub(crate) use job::run_faces_job;
 pub use thumbs::PhotoPreview;

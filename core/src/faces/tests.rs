@@ -140,3 +140,128 @@ fn a_face_is_found_in_a_tight_crop() {
     let found = engine().detect(&crop);
     assert_eq!(found.len(), 1, "{found:?}");
 }
+
+/// A large photo of a field with one small face far off (the Obama portrait's face, 48 pixels
+/// wide): at the detector's first-pass scale the face shrinks below what it can see, so no face
+/// is found, as happens with a face in the distance of a landscape.
+fn photo_with_a_small_face() -> (RgbImage, [f32; 4], Vec<f32>) {
+    let portrait = image::open(sample("obama-official-2012.jpg")).unwrap().to_rgb8();
+    let found = &faces_in("obama-official-2012.jpg")[0];
+    let side = found.w.max(found.h) * 1.6;
+    let (left, top) =
+        ((found.x + found.w / 2.0 - side / 2.0).max(0.0), (found.y + found.h / 2.0 - side / 2.0).max(0.0));
+    let head =
+        image::imageops::crop_imm(&portrait, left as u32, top as u32, side as u32, side as u32).to_image();
+    let scale = 48.0 / found.w;
+    let small = image::imageops::resize(
+        &head,
+        (side * scale) as u32,
+        (side * scale) as u32,
+        image::imageops::FilterType::Triangle,
+    );
+    let mut field = RgbImage::from_fn(3200, 2400, |x, y| {
+        image::Rgb([90 + (x / 40) as u8 % 20, 130 + (y / 60) as u8 % 25, 70])
+    });
+    let (at_x, at_y) = (2200i64, 1500i64);
+    image::imageops::replace(&mut field, &small, at_x, at_y);
+    let face_box = [
+        at_x as f32 + (found.x - left) * scale,
+        at_y as f32 + (found.y - top) * scale,
+        found.w * scale,
+        found.h * scale,
+    ];
+    (field, face_box, found.embedding.clone())
+}
+
+#[test]
+fn a_face_drawn_where_the_detector_missed_it_is_found_aligned_and_recognised() {
+    let (field, face_box, portrait_embedding) = photo_with_a_small_face();
+    assert!(engine().detect(&field).is_empty(), "the detector misses the distant face");
+    let face = engine().face_in_box(&field, face_box);
+    assert!(face.score > 0.0, "the detector finds it once told where to look");
+    assert_eq!([face.x, face.y, face.w, face.h], face_box, "the box stays the user's");
+    let similarity = cosine(&face.embedding, &portrait_embedding);
+    assert!(similarity >= SAME_PERSON_COSINE, "the drawn face is recognised as the portrait's: {similarity}");
+    // A box around no face at all still gives a face (the user said so): aligned from where
+    // landmarks sit in a face box on average.
+    let nothing = engine().face_in_box(&field, [200.0, 200.0, 60.0, 60.0]);
+    assert_eq!(nothing.score, 0.0);
+    assert_eq!(nothing.embedding.len(), 128);
+}
+
+#[test]
+fn a_drawn_face_is_named_kept_through_new_searches_and_undone() {
+    let dir = tempfile::tempdir().unwrap();
+    let photos = dir.path().join("photos");
+    std::fs::create_dir_all(&photos).unwrap();
+    let (field, face_box, _) = photo_with_a_small_face();
+    field.save(photos.join("field.jpg")).unwrap();
+    std::fs::copy(sample("obama-official-2012.jpg"), photos.join("portrait.jpg")).unwrap();
+    let mut library = Library::open(&dir.path().join("k.db")).unwrap();
+    library
+        .scan(std::slice::from_ref(&photos), &ScanOptions::default(), &NoProgress, &CancelToken::new())
+        .unwrap();
+    library.find_faces(engine(), &NoProgress, &CancelToken::new()).unwrap();
+    let photo_of = |name: &str| {
+        library
+            .photos(&crate::PhotoFilter::default())
+            .unwrap()
+            .into_iter()
+            .find(|p| p.path.ends_with(name))
+            .unwrap()
+            .id
+    };
+    let (field_id, portrait_id) = (photo_of("field.jpg"), photo_of("portrait.jpg"));
+    assert!(library.faces_of_photo(field_id).unwrap().is_empty());
+    let portrait_face = library.faces_of_photo(portrait_id).unwrap()[0].id;
+    let obama = library.move_faces_to_new_person(&[portrait_face], "Barack Obama").unwrap();
+
+    // Drawn over a face found already: refused, pointing at it.
+    let portrait = library.faces_of_photo(portrait_id).unwrap()[0].clone();
+    let refused = library
+        .draw_face(engine(), portrait_id, [portrait.x, portrait.y, portrait.w, portrait.h])
+        .unwrap_err();
+    assert!(refused.to_string().contains("already there"), "{refused}");
+    assert_eq!(
+        library.draw_face(engine(), field_id, [10.0, 10.0, 3.0, 3.0]).unwrap_err().kind(),
+        crate::ErrorKind::InvalidInput
+    );
+
+    let drawn = library.draw_face(engine(), field_id, face_box).unwrap();
+    assert_eq!(library.drawn_face_ids(field_id).unwrap(), [drawn].into_iter().collect());
+    // Placed like any face: recognised as the person named from the portrait.
+    assert_eq!(library.catalog().assignment_of_face(drawn).unwrap().map(|a| a.0), Some(obama));
+    assert!(library.face_thumbnail(drawn).unwrap().is_file());
+    library.move_faces(&[drawn], Some(obama)).unwrap();
+
+    // The photo's faces are found again (a new model, an edited file): the face row goes with
+    // the others, and the next face job makes it again from the box, still confirmed.
+    {
+        let now = crate::time::now_utc();
+        let hash = library.photo(field_id).unwrap().content_hash.unwrap();
+        let tx = library.catalog_mut().conn_mut().transaction().unwrap();
+        crate::catalog::Catalog::write_faces(&tx, field_id, &hash, MODEL_ID, &[], &now).unwrap();
+        tx.commit().unwrap();
+    }
+    assert!(library.faces_of_photo(field_id).unwrap().is_empty());
+    library.find_faces(engine(), &NoProgress, &CancelToken::new()).unwrap();
+    let again = library.faces_of_photo(field_id).unwrap();
+    assert_eq!(again.len(), 1);
+    let found_again = [again[0].x, again[0].y, again[0].w, again[0].h];
+    assert!(
+        found_again.iter().zip(face_box).all(|(a, b)| (a - b).abs() < 0.01),
+        "{found_again:?} {face_box:?}"
+    );
+    assert_eq!(
+        library.catalog().assignment_of_face(again[0].id).unwrap(),
+        Some((obama, crate::Assignment::User))
+    );
+
+    // Undoing takes back the naming, then the drawing: the face and its box are gone.
+    library.undo().unwrap();
+    library.undo().unwrap();
+    assert!(library.faces_of_photo(field_id).unwrap().is_empty());
+    assert!(library.drawn_face_ids(field_id).unwrap().is_empty());
+    library.find_faces(engine(), &NoProgress, &CancelToken::new()).unwrap();
+    assert!(library.faces_of_photo(field_id).unwrap().is_empty(), "an undone box is not made again");
+}

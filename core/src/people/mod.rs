@@ -23,6 +23,7 @@
 //! (`undo_*` tables), so the last operations can be undone exactly.
 
 mod assign;
+mod browse;
 mod ops;
 mod review;
 pub mod synthetic;
@@ -35,13 +36,15 @@ use crate::catalog::Catalog;
 use crate::cluster::{self, Linkage};
 use crate::error::{Error, ErrorKind, Result};
 
+pub use browse::{PeoplePage, PeopleQuery, PeopleSection, SMALL_GROUP_PHOTOS, natural_cmp};
+pub(crate) use browse::{face_sample, people_page};
 pub use review::{ReviewItem, ReviewSubject};
 
 pub(crate) use assign::{assign_new_faces, recluster};
 pub use ops::validate_name;
 pub(crate) use ops::{
-    MoveTo, answer_review, apply_names_from_files, hide, mark_not_a_face, merge, move_faces, name_person,
-    remove_face, set_cover, undo,
+    MoveTo, answer_review, apply_names_from_files, draw_face, hide, hide_small_groups, mark_not_a_face,
+    mark_not_faces, merge, move_faces, name_person, operation, remove_face, remove_faces, set_cover, undo,
 };
 pub(crate) use review::review_queue;
 

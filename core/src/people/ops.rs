@@ -81,7 +81,7 @@ fn display_name(record: &PersonRecord) -> String {
 }
 
 /// Runs `body` as one journalled operation and commits it.
-fn operation<T>(
+pub(crate) fn operation<T>(
     catalog: &mut Catalog,
     kind: &str,
     description: &str,
@@ -349,6 +349,76 @@ pub(crate) fn mark_not_a_face(catalog: &mut Catalog, face: i64) -> Result<()> {
         }
         journal.decide(face, DecisionKind::NotAFace, None)?;
         journal.assign_face(face, None, None)
+    })
+}
+
+/// "Not this person" for several faces at once, as one operation: each face leaves the person
+/// it is with. Returns (face, person it was taken from).
+pub(crate) fn remove_faces(catalog: &mut Catalog, faces: &[i64]) -> Result<Vec<(i64, i64)>> {
+    if faces.is_empty() {
+        return Err(invalid("name at least one face to take away"));
+    }
+    let description = format!("{} face(s) are not their person", faces.len());
+    operation(catalog, "remove", &description, |journal| {
+        let mut removed = Vec::with_capacity(faces.len());
+        for &face in faces {
+            let (_, person, _) = face_photo(journal, face)?;
+            let person = person.ok_or_else(|| {
+                invalid(format!("face {face} is not with anyone; there is no person to remove it from"))
+            })?;
+            reject(journal, face, person)?;
+            removed.push((face, person));
+        }
+        Ok(removed)
+    })
+}
+
+/// "Not a face" for several detections at once, as one operation.
+pub(crate) fn mark_not_faces(catalog: &mut Catalog, faces: &[i64]) -> Result<()> {
+    if faces.is_empty() {
+        return Err(invalid("name at least one face"));
+    }
+    operation(catalog, "not_a_face", &format!("{} detection(s) are not faces", faces.len()), |journal| {
+        for &face in faces {
+            face_photo(journal, face)?;
+            for decision in decisions_of_face(journal.tx, face)? {
+                if decision.kind != DecisionKind::IsNot {
+                    journal.delete_decision(decision.id)?;
+                }
+            }
+            journal.decide(face, DecisionKind::NotAFace, None)?;
+            journal.assign_face(face, None, None)?;
+        }
+        Ok(())
+    })
+}
+
+/// Hides every unnamed group (not hidden yet) with fewer than `photos` photos, as one
+/// operation, so that one undo shows them all again. Returns how many were hidden.
+pub(crate) fn hide_small_groups(catalog: &mut Catalog, photos: u64) -> Result<u64> {
+    let small: Vec<i64> = catalog
+        .people_list(false)?
+        .into_iter()
+        .filter(|p| p.name.is_none() && p.photos < photos)
+        .map(|p| p.id)
+        .collect();
+    if small.is_empty() {
+        return Ok(0);
+    }
+    let description = format!("hide {} unnamed group(s) with fewer than {photos} photos", small.len());
+    operation(catalog, "hide", &description, |journal| {
+        for &person in &small {
+            adopt(journal, person)?;
+            journal.set_hidden(person, true)?;
+        }
+        Ok(small.len() as u64)
+    })
+}
+
+/// Records a face the user drew on `photo` (found in their box), as one operation.
+pub(crate) fn draw_face(catalog: &mut Catalog, photo: i64, face: &crate::catalog::FoundFace) -> Result<i64> {
+    operation(catalog, "draw", &format!("draw a face on photo {photo}"), |journal| {
+        journal.draw_face(photo, face, crate::faces::MODEL_ID)
     })
 }
 

@@ -101,6 +101,25 @@ fn check_invariants(library: &Library, names: &HashMap<i64, String>) {
             );
         }
     }
+    // The counts the triggers keep are the faces' own counts.
+    let kept: HashSet<(i64, i64, i64)> = conn
+        .prepare("SELECT person_id, faces, confirmed FROM person_face_counts WHERE faces > 0")
+        .unwrap()
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+        .unwrap()
+        .collect::<rusqlite::Result<_>>()
+        .unwrap();
+    let counted: HashSet<(i64, i64, i64)> = conn
+        .prepare(
+            "SELECT person_id, count(*), coalesce(sum(assigned_by = 'user'), 0) FROM faces
+             WHERE person_id IS NOT NULL GROUP BY person_id",
+        )
+        .unwrap()
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+        .unwrap()
+        .collect::<rusqlite::Result<_>>()
+        .unwrap();
+    assert_eq!(kept, counted, "the people counts kept by triggers drifted");
     // Hidden people stay hidden: a hidden row is never un-hidden by a pass.
 }
 
@@ -449,6 +468,7 @@ fn search_finds_photos_with_all_or_any_of_several_people_newest_first() {
                 to: None,
                 limit: None,
                 offset: 0,
+                ..Default::default()
             })
             .unwrap()
     };
@@ -651,4 +671,108 @@ fn the_review_queue_leaves_out_faces_in_a_removed_folder() {
     add_removed_folder_back(&mut library);
     let back = asked(&library);
     assert!(queue.iter().all(|i| back.contains(&(i.subject, i.person_id))));
+}
+
+#[test]
+fn people_pages_list_named_people_then_groups_with_small_groups_apart() {
+    use super::{PeopleQuery, PeopleSection, SMALL_GROUP_PHOTOS};
+    let (_dir, mut library, _people, _faces) = grouped_library(300, 300, 23);
+    let found = groups(&library);
+    library.name_person(found[3].id, "Person 10").unwrap();
+    library.name_person(found[5].id, "person 9").unwrap();
+    let page = |query: PeopleQuery| library.people_page(&query).unwrap();
+    let main = page(PeopleQuery::default());
+    let more = page(PeopleQuery { section: PeopleSection::More, ..Default::default() });
+    let all = page(PeopleQuery { section: PeopleSection::All, ..Default::default() });
+    assert_eq!(main.named, 2);
+    assert_eq!(main.total + more.total, all.total);
+    assert_eq!(more.total, main.small_groups);
+    assert_eq!(
+        main.people.iter().take(2).map(|p| p.name.clone().unwrap()).collect::<Vec<_>>(),
+        vec!["person 9", "Person 10"],
+        "named first, in the order people read numbers"
+    );
+    let unnamed: Vec<&Person> = main.people.iter().skip(2).collect();
+    assert!(unnamed.windows(2).all(|w| w[0].faces >= w[1].faces), "groups by size");
+    assert!(unnamed.iter().all(|p| p.photos >= SMALL_GROUP_PHOTOS));
+    assert!(more.people.iter().all(|p| p.name.is_none() && p.photos < SMALL_GROUP_PHOTOS));
+    assert!(more.total > 0, "a library of 300 people seen in 300 photos has small groups");
+    // Pages put together are the whole section.
+    let first = page(PeopleQuery { limit: Some(3), ..Default::default() });
+    let second = page(PeopleQuery { limit: Some(3), offset: 3, ..Default::default() });
+    let ids = |people: &[Person]| people.iter().map(|p| p.id).collect::<Vec<_>>();
+    assert_eq!([ids(&first.people), ids(&second.people)].concat(), ids(&main.people[..6]));
+    // A search looks in every section: names, and groups by number.
+    let small = more.people[0].id;
+    assert_eq!(
+        ids(&page(PeopleQuery { search: Some(format!("group {small}")), ..Default::default() }).people),
+        vec![small]
+    );
+    assert_eq!(page(PeopleQuery { search: Some("PERSON".into()), ..Default::default() }).total, 2);
+}
+
+#[test]
+fn hiding_every_small_group_is_one_undoable_operation() {
+    let (_dir, mut library, _people, _faces) = grouped_library(300, 300, 29);
+    let named = library.name_person(groups(&library)[0].id, "Ada").unwrap();
+    let small: Vec<i64> = groups(&library).iter().filter(|p| p.photos < 3).map(|p| p.id).collect();
+    assert!(!small.is_empty());
+    let shown_before = library.people(false).unwrap().len();
+    assert_eq!(library.hide_small_groups(3).unwrap(), small.len() as u64);
+    let shown: Vec<Person> = library.people(false).unwrap();
+    assert_eq!(shown.len(), shown_before - small.len());
+    assert!(shown.iter().all(|p| p.name.is_some() || p.photos >= 3));
+    assert!(shown.iter().any(|p| p.id == named), "named people are never hidden this way");
+    check_invariants(&library, &HashMap::from([(named, "Ada".to_string())]));
+    // A regrouping keeps them hidden.
+    library.recluster_people().unwrap();
+    assert!(small.iter().all(|&p| library.person(p).unwrap().hidden));
+    library.undo().unwrap();
+    assert_eq!(library.people(false).unwrap().len(), shown_before, "one undo shows them all again");
+    assert_eq!(library.hide_small_groups(1).unwrap(), 0);
+}
+
+#[test]
+fn faces_are_taken_away_or_marked_not_faces_many_at_once() {
+    let (_dir, mut library, _people, _faces) = grouped_library(6, 80, 31);
+    let group = groups(&library)[0].id;
+    let person = library.name_person(group, "Ada").unwrap();
+    let faces: Vec<i64> = library.faces_of_person(person).unwrap().iter().map(|f| f.0).take(4).collect();
+    let before = state(&library);
+    let removed = library.remove_faces(&faces[..2]).unwrap();
+    assert_eq!(removed, vec![(faces[0], person), (faces[1], person)]);
+    library.mark_not_faces(&faces[2..]).unwrap();
+    let left: HashSet<i64> = library.faces_of_person(person).unwrap().iter().map(|f| f.0).collect();
+    assert!(faces.iter().all(|f| !left.contains(f)));
+    assert_eq!(library.faces_alone().unwrap().iter().filter(|(f, _)| faces[2..].contains(f)).count(), 0);
+    check_invariants(&library, &HashMap::from([(person, "Ada".to_string())]));
+    library.undo().unwrap();
+    library.undo().unwrap();
+    assert_eq!(state(&library), before, "two operations, two undos");
+    // One bad face refuses the whole operation.
+    let error = library.remove_faces(&[faces[0], 9_999_999]).unwrap_err();
+    assert_eq!(error.kind(), ErrorKind::NotFound);
+    assert_eq!(state(&library), before);
+}
+
+#[test]
+fn a_mosaic_spreads_over_the_whole_group() {
+    let (_dir, library, _people, _faces) = grouped_library(3, 60, 37);
+    let group = groups(&library)[0].id;
+    let all: Vec<i64> = library.faces_of_person(group).unwrap().iter().map(|f| f.0).collect();
+    let sample = library.face_sample(group, 5).unwrap();
+    assert_eq!(sample.len(), 5.min(all.len()));
+    assert_eq!(sample[0], all[0]);
+    assert!(sample.iter().all(|f| all.contains(f)));
+    assert_eq!(sample.iter().collect::<HashSet<_>>().len(), sample.len());
+    assert!(*sample.last().unwrap() >= all[all.len() * 3 / 5]);
+}
+
+#[test]
+fn names_sort_the_way_people_read_them() {
+    use std::cmp::Ordering::*;
+    assert_eq!(super::natural_cmp("Person 9", "person 10"), Less);
+    assert_eq!(super::natural_cmp("Anna", "anna"), Equal);
+    assert_eq!(super::natural_cmp("Anna", "Anne"), Less);
+    assert_eq!(super::natural_cmp("Kid 007", "Kid 7b"), Less);
 }

@@ -5,4 +5,8 @@ export type PhotoFace = { id: number,
 /**
  * The box in pixels of the upright photo.
  */
-x: number, y: number, w: number, h: number, personId: number | null, personName: string | null, placement: Placement | null, };
+x: number, y: number, w: number, h: number, personId: number | null, personName: string | null, placement: Placement | null, 
+/**
+ * Drawn by the user where the detector found no face.
+ */
+drawn: boolean, };

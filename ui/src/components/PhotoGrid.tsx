@@ -1,8 +1,9 @@
 // Grids of photos, newest first, loaded a page at a time as they scroll.
 import { useCallback, useRef, useState } from "preact/hooks";
-import { photoUrl } from "../api";
 import type { PhotoCard } from "../bindings/PhotoCard";
+import { go } from "../router";
 import { reportError, setState } from "../store";
+import { PhotoThumb } from "./Pictures";
 import { VirtualGrid } from "./VirtualGrid";
 
 const PAGE = 200;
@@ -45,12 +46,20 @@ export function PhotoGrid({ photos, loadMore, testId }: { photos: PhotoCard[]; l
       cellHeight={200}
       itemKey={(p) => p.id}
       onNearEnd={loadMore}
-      render={(photo) => (
-        <a class="photo-tile" href={`#/photo/${photo.id}`} onClick={() => setState({ browsing: photos.map((p) => p.id) })} title={`${photo.fileName}${photo.takenAt ? ` · ${photo.takenAt.slice(0, 10)}` : ""}`} data-testid="photo-tile">
-          <img src={photoUrl(photo.id, 400)} alt={photo.fileName} loading="lazy" />
-        </a>
-      )}
+      onActivate={(photo) => {
+        setState({ browsing: photos.map((p) => p.id), browsingQuery: null });
+        go({ view: "photo", id: photo.id });
+      }}
+      render={(photo) => <PhotoTile photo={photo} />}
     />
   );
 }
 
+export function PhotoTile({ photo, selected = false }: { photo: PhotoCard; selected?: boolean }) {
+  return (
+    <div class={`photo-tile${selected ? " selected" : ""}`} title={`${photo.fileName}${photo.takenAt ? ` · ${photo.takenAt.slice(0, 10)}` : ""}`} data-testid="photo-tile" data-photo-id={photo.id}>
+      <PhotoThumb photo={photo.id} title={photo.fileName} />
+      {selected && <span class="check" aria-label="Selected">✓</span>}
+    </div>
+  );
+}

@@ -1,20 +1,24 @@
-// A grid that renders only the rows in view, so 10k people or 100k photos scroll like ten.
+// A grid of loaded items that renders only the rows in view (people, faces and photos lists):
+// one untitled section of a SectionGrid, with its keyboard and selection.
 import type { ComponentChildren } from "preact";
-import { useEffect, useLayoutEffect, useRef, useState } from "preact/hooks";
+import { useMemo } from "preact/hooks";
+import type { Modifiers } from "./selection";
+import { OVERSCAN_ROWS, SectionGrid } from "./SectionGrid";
 
 interface Props<T> {
   items: T[];
   cellWidth: number;
   cellHeight: number;
-  render: (item: T, index: number) => ComponentChildren;
+  render: (item: T, index: number, focused: boolean) => ComponentChildren;
   itemKey: (item: T) => string | number;
   /** Called when the last rows come into view (to load the next page). */
   onNearEnd?: () => void;
+  /** A click on a cell, or Enter on the focused one. */
+  onActivate?: (item: T, index: number) => void;
+  onSelect?: (index: number, modifiers: Modifiers) => void;
+  onDragSelect?: (indices: number[], additive: boolean, phase: "start" | "move") => void;
   testId?: string;
 }
-
-/** Rows drawn above and below the visible ones, so fast scrolling shows no gaps. */
-const OVERSCAN_ROWS = 3;
 
 export function visibleRange(scrollTop: number, viewHeight: number, rowHeight: number, rows: number) {
   const first = Math.max(0, Math.floor(scrollTop / rowHeight) - OVERSCAN_ROWS);
@@ -22,48 +26,19 @@ export function visibleRange(scrollTop: number, viewHeight: number, rowHeight: n
   return { first, last };
 }
 
-export function VirtualGrid<T>({ items, cellWidth, cellHeight, render, itemKey, onNearEnd, testId }: Props<T>) {
-  const scroller = useRef<HTMLDivElement>(null);
-  const [size, setSize] = useState({ width: 800, height: 600 });
-  const [scrollTop, setScrollTop] = useState(0);
-
-  useLayoutEffect(() => {
-    const element = scroller.current;
-    if (!element) return;
-    const measure = () => setSize({ width: element.clientWidth || 800, height: element.clientHeight || 600 });
-    measure();
-    const observer = typeof ResizeObserver === "undefined" ? null : new ResizeObserver(measure);
-    observer?.observe(element);
-    return () => observer?.disconnect();
-  }, []);
-
-  const columns = Math.max(1, Math.floor(size.width / cellWidth));
-  const rows = Math.ceil(items.length / columns);
-  const { first, last } = visibleRange(scrollTop, size.height, cellHeight, rows);
-
-  useEffect(() => {
-    if (onNearEnd && last >= rows - OVERSCAN_ROWS) onNearEnd();
-  }, [last, rows, onNearEnd]);
-
-  const cells = [];
-  for (let index = first * columns; index < Math.min(items.length, last * columns); index++) {
-    const row = Math.floor(index / columns);
-    const column = index % columns;
-    cells.push(
-      <div
-        key={itemKey(items[index])}
-        class="cell"
-        style={{ transform: `translate(${column * cellWidth}px, ${row * cellHeight}px)`, width: `${cellWidth}px`, height: `${cellHeight}px` }}
-      >
-        {render(items[index], index)}
-      </div>,
-    );
-  }
+export function VirtualGrid<T>({ items, cellWidth, cellHeight, render, onNearEnd, onActivate, onSelect, onDragSelect, testId }: Props<T>) {
+  const sections = useMemo(() => [{ key: "all", title: null, count: items.length }], [items.length]);
   return (
-    <div class="grid-scroller" ref={scroller} data-testid={testId} data-count={items.length} onScroll={(e) => setScrollTop((e.currentTarget as HTMLDivElement).scrollTop)}>
-      <div class="grid-body" style={{ height: `${rows * cellHeight}px` }}>
-        {cells}
-      </div>
-    </div>
+    <SectionGrid
+      testId={testId}
+      sections={sections}
+      cellWidth={cellWidth}
+      cellHeight={cellHeight}
+      renderCell={(index, focused) => (index < items.length ? render(items[index], index, focused) : null)}
+      onNearEnd={onNearEnd}
+      onActivate={onActivate ? (index) => index < items.length && onActivate(items[index], index) : undefined}
+      onSelect={onSelect}
+      onDragSelect={onDragSelect}
+    />
   );
 }

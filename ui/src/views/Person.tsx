@@ -1,12 +1,14 @@
 // One person: their photos (newest first), their faces with corrections, and the
 // "is this X?" questions about them.
-import { useEffect, useState } from "preact/hooks";
-import { api, faceUrl } from "../api";
+import { useEffect, useRef, useState } from "preact/hooks";
+import { api } from "../api";
 import type { PersonCard } from "../bindings/PersonCard";
 import type { PersonDetail } from "../bindings/PersonDetail";
 import type { ReviewQuestion } from "../bindings/ReviewQuestion";
 import { PersonPicker, targetFor } from "../components/PersonPicker";
 import { PhotoGrid, usePhotoPages } from "../components/PhotoGrid";
+import { FaceImage } from "../components/Pictures";
+import { useSelection } from "../components/selection";
 import { VirtualGrid } from "../components/VirtualGrid";
 import { go } from "../router";
 import { libraryChanged, perform, reportError, useAppState } from "../store";
@@ -37,7 +39,7 @@ export function PersonView({ id }: { id: number }) {
   return (
     <section class="view person" data-testid="person-view">
       <header class="view-header person-header">
-        {person.coverFace !== null && <img class="avatar" src={faceUrl(person.coverFace)} alt="" />}
+        <div class="avatar"><FaceImage face={person.coverFace} /></div>
         <div>
           {rename === null ? (
             <h1 data-testid="person-title" onDblClick={() => setRename(person.name ?? "")} title="Double-click to rename">
@@ -77,27 +79,29 @@ function PersonPhotos({ person, revision }: { person: PersonCard; revision: numb
 }
 
 function PersonFaces({ detail }: { detail: PersonDetail }) {
-  const [selected, setSelected] = useState<Set<number>>(new Set());
+  const selection = useSelection<number>();
+  const dragBase = useRef<Set<number>>(new Set());
   const [moving, setMoving] = useState(false);
   const faces = detail.faces;
+  const keyOf = (index: number) => faces[index]?.id;
   const act = async (work: () => Promise<unknown>, message: string) => {
     if (await perform(work, message)) {
-      setSelected(new Set());
+      selection.clear();
       setMoving(false);
     }
   };
-  const ids = [...selected];
+  const ids = [...selection.selected];
   return (
     <>
       <div class="toolbar">
-        <span class="muted">{selected.size > 0 ? `${selected.size} selected` : "Select faces to correct them"}</span>
+        <span class="muted" data-testid="faces-selected">{ids.length > 0 ? `${ids.length} selected` : "Select faces to correct them (Shift-click or drag for many)"}</span>
         <span class="spacer" />
-        <button disabled={!selected.size} onClick={() => act(() => Promise.all(ids.map((f) => api.removeFace(f))), "Removed; Kindred will not put those faces here again.")} data-testid="not-this-person">
+        <button disabled={!ids.length} onClick={() => act(() => api.removeFaces(ids), "Removed; Kindred will not put those faces here again.")} data-testid="not-this-person">
           Not this person
         </button>
-        <button disabled={!selected.size} onClick={() => act(() => Promise.all(ids.map((f) => api.notAFace(f))), "Marked as not faces.")}>Not a face</button>
-        <button disabled={selected.size !== 1} onClick={() => act(() => api.setCover(detail.person.id, ids[0]), "Cover changed.")}>Use as cover</button>
-        <button disabled={!selected.size} onClick={() => setMoving(true)}>Move to…</button>
+        <button disabled={!ids.length} onClick={() => act(() => api.notFaces(ids), "Marked as not faces.")} data-testid="not-a-face">Not a face</button>
+        <button disabled={ids.length !== 1} onClick={() => act(() => api.setCover(detail.person.id, ids[0]), "Cover changed.")}>Use as cover</button>
+        <button disabled={!ids.length} onClick={() => setMoving(true)}>Move to…</button>
         {moving && (
           <PersonPicker
             placeholder="Someone else, or a new name"
@@ -112,21 +116,18 @@ function PersonFaces({ detail }: { detail: PersonDetail }) {
         cellWidth={140}
         cellHeight={150}
         itemKey={(f) => f.id}
-        render={(face) => (
-          <label class={`face-tile${selected.has(face.id) ? " selected" : ""}`} title={face.placement === "user" ? "Confirmed by you" : face.placement === "match" ? "Recognised" : "Grouped"}>
-            <img src={faceUrl(face.id)} alt="" loading="lazy" />
-            <input
-              type="checkbox"
-              checked={selected.has(face.id)}
-              onChange={() => {
-                const next = new Set(selected);
-                if (next.has(face.id)) next.delete(face.id);
-                else next.add(face.id);
-                setSelected(next);
-              }}
-            />
+        onActivate={(_, index) => selection.click(index, { shift: false, toggle: true }, keyOf)}
+        onSelect={(index, modifiers) => selection.click(index, modifiers, keyOf)}
+        onDragSelect={(indices, additive, phase) => {
+          if (phase === "start") dragBase.current = new Set(selection.selected);
+          selection.drag(dragBase.current, indices, additive, keyOf);
+        }}
+        render={(face, index) => (
+          <div class={`face-tile${selection.selected.has(face.id) ? " selected" : ""}`} title={face.placement === "user" ? "Confirmed by you" : face.placement === "match" ? "Recognised" : "Grouped"} data-testid="face-tile" data-face-id={face.id}>
+            <FaceImage face={face.id} />
+            <input type="checkbox" checked={selection.selected.has(face.id)} onChange={() => selection.click(index, { shift: false, toggle: true }, keyOf)} aria-label="Select" />
             <span class={`placement ${face.placement}`}>{face.placement === "user" ? "✓" : ""}</span>
-          </label>
+          </div>
         )}
       />
     </>
@@ -174,7 +175,7 @@ export function ReviewQueue({ person }: { person: PersonCard }) {
   if (!question) return <p class="muted" data-testid="review-done">No more questions about {person.name}.</p>;
   return (
     <div class="review" data-testid="review">
-      <img class="review-face" src={faceUrl(question.sampleFace)} alt="" />
+      <div class="review-face"><FaceImage face={question.sampleFace} /></div>
       <p class="review-question">
         Is this {person.name}?{question.faces > 1 ? ` (${question.faces} faces)` : ""}
       </p>

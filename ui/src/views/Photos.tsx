@@ -1,0 +1,324 @@
+// Every photo, newest first, in months, with a year scrubber; filters that combine (people:
+// all of them, any, or only them; an album or a folder; dates). Pages load as they come into
+// view, wherever the view is scrolled or the scrubber jumps. Also the view of one album or
+// one folder.
+import { useEffect, useMemo, useRef, useState } from "preact/hooks";
+import { ALL_PHOTOS, api } from "../api";
+import type { AlbumCard } from "../bindings/AlbumCard";
+import type { FolderCard } from "../bindings/FolderCard";
+import type { MonthCount } from "../bindings/MonthCount";
+import type { PeopleMatch } from "../bindings/PeopleMatch";
+import type { PersonCard } from "../bindings/PersonCard";
+import type { PhotoCard } from "../bindings/PhotoCard";
+import type { PhotoQuery } from "../bindings/PhotoQuery";
+import { findByName } from "../components/PersonPicker";
+import { PhotoTile } from "../components/PhotoGrid";
+import { type ScrollRequest, type Section, SectionGrid } from "../components/SectionGrid";
+import { useSelection } from "../components/selection";
+import { SuggestInput } from "../components/SuggestInput";
+import { go } from "../router";
+import { notify, perform, reportError, setState, useAppState } from "../store";
+
+export const PAGE = 200;
+
+/** "July 2019" for "2019-07"; the photos with no date come last. */
+export function monthTitle(month: string | null): string {
+  if (!month) return "Date unknown";
+  const [year, number] = month.split("-").map(Number);
+  const name = new Date(Date.UTC(year, number - 1, 1)).toLocaleString(undefined, { month: "long", timeZone: "UTC" });
+  return `${name} ${year}`;
+}
+
+/** The years of a timeline, newest first, each with its first month's section. */
+export function yearsOf(months: MonthCount[]): { year: string; section: number }[] {
+  const years: { year: string; section: number }[] = [];
+  months.forEach((m, section) => {
+    const year = m.month ? m.month.slice(0, 4) : "Undated";
+    if (!years.length || years[years.length - 1].year !== year) years.push({ year, section });
+  });
+  return years;
+}
+
+/** Pages of a long listing, loaded wherever they are asked for; starts over when `key` changes. */
+export function usePagedPhotos(query: PhotoQuery, key: string) {
+  const [pages, setPages] = useState<{ key: string; pages: Map<number, PhotoCard[]> }>({ key, pages: new Map() });
+  const pending = useRef(new Set<string>());
+  // Answers for a listing the view moved on from are dropped.
+  const latest = useRef(key);
+  latest.current = key;
+  const current = pages.key === key ? pages.pages : new Map<number, PhotoCard[]>();
+  const load = (page: number) => {
+    const token = `${key}#${page}`;
+    if (current.has(page) || pending.current.has(token)) return;
+    pending.current.add(token);
+    api
+      .photoPage(query, page * PAGE, PAGE)
+      .then((result) =>
+        setPages((previous) => {
+          if (latest.current !== key) return previous;
+          const base = previous.key === key ? previous.pages : new Map<number, PhotoCard[]>();
+          const next = new Map(base);
+          next.set(page, result.photos);
+          return { key, pages: next };
+        }),
+      )
+      .catch(reportError)
+      .finally(() => pending.current.delete(token));
+  };
+  return {
+    photo: (index: number): PhotoCard | undefined => current.get(Math.floor(index / PAGE))?.[index % PAGE],
+    loaded: [...current.values()].reduce((n, page) => n + page.length, 0),
+    ensure: (first: number, last: number) => {
+      for (let page = Math.floor(first / PAGE); page <= Math.floor(last / PAGE); page++) load(page);
+    },
+  };
+}
+
+interface Filters {
+  people: PersonCard[];
+  peopleMatch: PeopleMatch;
+  from: string;
+  to: string;
+  /** `album:ID` or `folder:PATH` chosen in the filter bar (the album and folder views fix it). */
+  place: string;
+}
+
+/** Load time of the first page of the last listing (command + render), for measuring. */
+function markLoaded(started: number) {
+  requestAnimationFrame(() => {
+    document.body.dataset.photosLoadMs = String(Math.round(performance.now() - started));
+  });
+}
+
+export function PhotosView({ album, folder }: { album?: number; folder?: string }) {
+  const { revision } = useAppState();
+  const [filters, setFilters] = useState<Filters>({ people: [], peopleMatch: "all", from: "", to: "", place: "" });
+  const [named, setNamed] = useState<PersonCard[]>([]);
+  const [albums, setAlbums] = useState<AlbumCard[]>([]);
+  const [folders, setFolders] = useState<FolderCard[]>([]);
+  const [typed, setTyped] = useState("");
+  const [months, setMonths] = useState<MonthCount[] | null>(null);
+  const [topSection, setTopSection] = useState(0);
+  const [scrollRequest, setScrollRequest] = useState<ScrollRequest | null>(null);
+  const [albumCard, setAlbumCard] = useState<AlbumCard | null>(null);
+  const selection = useSelection<number>();
+  // What the selection was when a drag began, so that a drag can shrink back.
+  const dragBase = useRef<Set<number>>(new Set());
+  const started = useRef({ key: "", at: 0, marked: false });
+
+  useEffect(() => {
+    api.listPeople(true).then((all) => setNamed(all.filter((p) => p.name !== null))).catch(reportError);
+    api.listAlbums().then(setAlbums).catch(reportError);
+    api.folderAlbums().then(setFolders).catch(reportError);
+  }, [revision]);
+  useEffect(() => {
+    if (album === undefined) return setAlbumCard(null);
+    api.albumDetail(album).then(setAlbumCard).catch((error) => {
+      reportError(error);
+      go({ view: "albums" });
+    });
+  }, [album, revision]);
+
+  const query: PhotoQuery = useMemo(() => {
+    const place = filters.place;
+    return {
+      ...ALL_PHOTOS,
+      people: filters.people.map((p) => p.id),
+      peopleMatch: filters.peopleMatch,
+      album: album ?? (place.startsWith("album:") ? Number(place.slice(6)) : null),
+      folder: folder ?? (place.startsWith("folder:") ? place.slice(7) : null),
+      from: filters.from || null,
+      to: filters.to || null,
+    };
+  }, [filters, album, folder]);
+  const key = JSON.stringify([query, revision]);
+  const pages = usePagedPhotos(query, key);
+
+  useEffect(() => {
+    started.current = { key, at: performance.now(), marked: false };
+    setMonths(null);
+    selection.clear();
+    // The months and the first page are asked for together: the first photos show at once.
+    pages.ensure(0, 0);
+    api.photoMonths(query).then(setMonths).catch(reportError);
+  }, [key]);
+  useEffect(() => {
+    if (months !== null && (pages.photo(0) || months.length === 0) && started.current.key === key && !started.current.marked) {
+      started.current.marked = true;
+      markLoaded(started.current.at);
+    }
+  }, [months, pages.loaded, key]);
+
+  const sections: Section[] = useMemo(() => (months ?? []).map((m) => ({ key: m.month ?? "undated", title: monthTitle(m.month), count: m.photos })), [months]);
+  const total = (months ?? []).reduce((n, m) => n + m.photos, 0);
+  const years = useMemo(() => yearsOf(months ?? []), [months]);
+  const currentYear = years.length ? [...years].reverse().find((y) => y.section <= topSection)?.year : undefined;
+  const keyOf = (index: number) => pages.photo(index)?.id;
+
+  const change = (part: Partial<Filters>) => setFilters((f) => ({ ...f, ...part }));
+  const addPerson = (text: string) => {
+    const person = findByName(named, text);
+    if (!person) return reportError(`Nobody is named “${text.trim()}”.`);
+    setFilters((f) => (f.people.some((p) => p.id === person.id) ? f : { ...f, people: [...f.people, person] }));
+    setTyped("");
+  };
+  const open = (index: number) => {
+    const photo = pages.photo(index);
+    if (!photo) return;
+    setState({ browsing: [], browsingQuery: { query, index } });
+    go({ view: "photo", id: photo.id });
+  };
+  const chosen = [...selection.selected];
+  const filtered = filters.people.length > 0 || filters.from || filters.to || filters.place;
+
+  return (
+    <section class="view photos" data-testid="photos-view">
+      <header class="view-header">
+        {albumCard ? <AlbumHeader album={albumCard} /> : <h1>{folder ? folder.split("/").filter(Boolean).pop() ?? folder : "Photos"}</h1>}
+        {folder && <p class="muted">{folder}</p>}
+        <p class="muted" data-testid="search-count">
+          {months === null ? "Loading…" : `${total.toLocaleString()} ${total === 1 ? "photo" : "photos"}`}
+        </p>
+      </header>
+      <div class="toolbar filters">
+        <form class="inline" onSubmit={(e) => (e.preventDefault(), addPerson(typed))}>
+          <SuggestInput options={named.map((p) => p.name ?? "")} value={typed} onInput={setTyped} onSubmit={addPerson} placeholder="Add a person" testId="search-input" />
+          <button type="submit" data-testid="search-add">Add</button>
+        </form>
+        {filters.people.map((p) => (
+          <span class="chip" key={p.id} data-testid="search-chip">
+            {p.name}
+            <button class="link" aria-label={`Remove ${p.name}`} onClick={() => setFilters((f) => ({ ...f, people: f.people.filter((c) => c.id !== p.id) }))}>×</button>
+          </span>
+        ))}
+        <select value={filters.peopleMatch} onChange={(e) => change({ peopleMatch: e.currentTarget.value as PeopleMatch })} data-testid="search-mode" title="Which photos of these people">
+          <option value="all">with all of them</option>
+          <option value="any">with any of them</option>
+          <option value="only">with only them</option>
+        </select>
+        {album === undefined && folder === undefined && (
+          <select value={filters.place} onChange={(e) => change({ place: e.currentTarget.value })} data-testid="filter-place" title="Album or folder">
+            <option value="">in every album</option>
+            {albums.map((a) => (
+              <option key={a.id} value={`album:${a.id}`}>album {a.name}</option>
+            ))}
+            {folders.map((f) => (
+              <option key={f.path} value={`folder:${f.path}`}>{`folder ${"  ".repeat(f.depth)}${f.name}`}</option>
+            ))}
+          </select>
+        )}
+        <label>From <input type="date" value={filters.from} onInput={(e) => change({ from: e.currentTarget.value })} data-testid="filter-from" /></label>
+        <label>To <input type="date" value={filters.to} onInput={(e) => change({ to: e.currentTarget.value })} data-testid="filter-to" /></label>
+        {filtered && <button class="link" onClick={() => setFilters({ people: [], peopleMatch: "all", from: "", to: "", place: "" })}>Clear filters</button>}
+      </div>
+      {chosen.length > 0 && <SelectionBar photos={chosen} album={albumCard} albums={albums} onDone={selection.clear} />}
+      {months !== null && total === 0 ? (
+        <p class="muted empty">{filtered || album || folder ? "No photo matches." : "No photos yet. Add a folder in Library."}</p>
+      ) : (
+        <div class="timeline">
+          <SectionGrid
+            testId="timeline"
+            sections={sections}
+            cellWidth={180}
+            cellHeight={180}
+            headerHeight={40}
+            data={{ loaded: pages.loaded }}
+            renderHeader={(section) => (
+              <h2 class="month-header" data-testid="month-header">
+                {section.title} <span class="muted small">{section.count.toLocaleString()}</span>
+              </h2>
+            )}
+            renderCell={(index) => {
+              const photo = pages.photo(index);
+              return photo ? <PhotoTile photo={photo} selected={selection.selected.has(photo.id)} /> : <div class="photo-tile loading" />;
+            }}
+            onVisible={pages.ensure}
+            onTopSection={setTopSection}
+            onActivate={(index) => (selection.selected.size > 0 ? selection.click(index, { shift: false, toggle: true }, keyOf) : open(index))}
+            onSelect={(index, modifiers) => selection.click(index, modifiers, keyOf)}
+            onDragSelect={(indices, additive, phase) => {
+              if (phase === "start") dragBase.current = new Set(selection.selected);
+              selection.drag(dragBase.current, indices, additive, keyOf);
+            }}
+            scrollRequest={scrollRequest}
+          />
+          <nav class="year-scrubber" data-testid="year-scrubber" aria-label="Years">
+            {years.map((y) => (
+              <button key={y.year} class={y.year === currentYear ? "current" : ""} onClick={() => setScrollRequest({ section: y.section, token: Date.now() })} data-testid="year-button">
+                {y.year}
+              </button>
+            ))}
+          </nav>
+        </div>
+      )}
+    </section>
+  );
+}
+
+function AlbumHeader({ album }: { album: AlbumCard }) {
+  const [rename, setRename] = useState<string | null>(null);
+  const save = async () => {
+    if (rename === null || !rename.trim() || rename.trim() === album.name) return setRename(null);
+    if (await perform(() => api.renameAlbum(album.id, rename.trim()), "Album renamed.")) setRename(null);
+  };
+  const remove = async () => {
+    if (!confirm(`Delete the album “${album.name}”? Its photos stay in your library (Undo brings the album back).`)) return;
+    if (await perform(() => api.deleteAlbum(album.id), `Album “${album.name}” deleted; Undo brings it back.`)) go({ view: "albums" });
+  };
+  return (
+    <>
+      {rename === null ? (
+        <h1 data-testid="album-title">{album.name}</h1>
+      ) : (
+        <form onSubmit={(e) => (e.preventDefault(), save())}>
+          <input autoFocus value={rename} onInput={(e) => setRename(e.currentTarget.value)} onBlur={save} data-testid="album-rename-input" />
+        </form>
+      )}
+      <button onClick={() => setRename(album.name)}>Rename</button>
+      <button onClick={remove} data-testid="delete-album">Delete album</button>
+    </>
+  );
+}
+
+/** What can be done with the selected photos: put them in an album (a new one, by typing a
+ * new name), or take them out of the album shown. */
+function SelectionBar({ photos, album, albums, onDone }: { photos: number[]; album: AlbumCard | null; albums: AlbumCard[]; onDone: () => void }) {
+  const [adding, setAdding] = useState(false);
+  const [typed, setTyped] = useState("");
+  const add = async (name: string) => {
+    const wanted = name.trim();
+    if (!wanted) return;
+    const existing = albums.find((a) => a.name.toLocaleLowerCase() === wanted.toLocaleLowerCase());
+    const done = await perform(async () => {
+      if (existing) {
+        const added = await api.addToAlbum(existing.id, photos);
+        notify(`${added.toLocaleString()} ${added === 1 ? "photo" : "photos"} added to “${existing.name}”.`);
+      } else {
+        await api.createAlbum(wanted, photos);
+        notify(`Album “${wanted}” made with ${photos.length.toLocaleString()} ${photos.length === 1 ? "photo" : "photos"}.`);
+      }
+    });
+    if (done) {
+      setAdding(false);
+      setTyped("");
+      onDone();
+    }
+  };
+  return (
+    <div class="toolbar selection-bar" data-testid="selection-bar">
+      <span data-testid="selection-count">{photos.length.toLocaleString()} selected</span>
+      {adding ? (
+        <SuggestInput autoFocus options={albums.map((a) => a.name)} value={typed} onInput={setTyped} onSubmit={add} onEscape={() => setAdding(false)} placeholder="An album, or a new name" testId="album-picker" />
+      ) : (
+        <button onClick={() => setAdding(true)} data-testid="add-to-album">Add to album…</button>
+      )}
+      {album && (
+        <button onClick={() => perform(() => api.removeFromAlbum(album.id, photos), "Taken out of the album; the photos stay in your library.").then((ok) => ok && onDone())} data-testid="remove-from-album">
+          Remove from album
+        </button>
+      )}
+      <span class="spacer" />
+      <button class="link" onClick={onDone}>Clear selection</button>
+    </div>
+  );
+}
