@@ -40,8 +40,23 @@ impl Default for DetectOptions {
     }
 }
 
+impl DetectOptions {
+    /// Whether the tiled pass runs on a photo whose long side is `long_side` pixels, after the
+    /// first pass found `first` (in the first pass's pixels).
+    pub fn wants_tiles(&self, first: &[Detection], long_side: u32) -> bool {
+        if first.is_empty() || first.len() < self.crowd_min_faces || long_side <= self.first_pass_side {
+            return false;
+        }
+        let mut heights: Vec<f32> = first.iter().map(|d| d.h).collect();
+        heights.sort_by(f32::total_cmp);
+        heights[heights.len() / 2] < self.crowd_small_face
+    }
+}
+
 const TILE: u32 = 640;
 const TILE_OVERLAP: u32 = 128;
+/// Tiles per call to the detector: the CPU runs them side by side, a GPU in one batch.
+const TILE_BATCH: usize = 16;
 
 /// A downscaled copy with long side `side` (never larger than the photo) and the per-axis
 /// factors from photo pixels to copy pixels.
@@ -80,13 +95,7 @@ pub(super) fn find_faces(detector: &Detector, photo: &RgbImage, options: &Detect
         return retry_smaller(detector, photo, options);
     }
     let mut faces: Vec<Detection> = first.iter().map(|d| to_photo(*d, sx, sy, 0.0, 0.0)).collect();
-
-    let long = photo.width().max(photo.height());
-    let mut heights: Vec<f32> = first.iter().map(|d| d.h).collect();
-    heights.sort_by(f32::total_cmp);
-    let median = heights[heights.len() / 2];
-    let crowd = first.len() >= options.crowd_min_faces && median < options.crowd_small_face;
-    if crowd && long > options.first_pass_side {
+    if options.wants_tiles(&first, photo.width().max(photo.height())) {
         faces.extend(tiled_pass(detector, photo, options));
         faces = suppress(faces, options.nms_iou);
     }
@@ -118,7 +127,7 @@ fn tiled_pass(detector: &Detector, photo: &RgbImage, options: &DetectOptions) ->
     // Tiles share one size, so batching them changes no result.
     let refs: Vec<&RgbImage> = tiles.iter().collect();
     let mut found = Vec::new();
-    for (chunk, chunk_origins) in refs.chunks(8).zip(origins.chunks(8)) {
+    for (chunk, chunk_origins) in refs.chunks(TILE_BATCH).zip(origins.chunks(TILE_BATCH)) {
         for (dets, &(ox, oy)) in detector
             .detect_batch(chunk, options.score_threshold, options.nms_iou)
             .into_iter()

@@ -3,6 +3,7 @@
 //! committed a few at a time, each atomically, so the job resumes where a kill left it.
 
 use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use image::RgbImage;
@@ -30,6 +31,70 @@ pub struct FacesSummary {
     pub elapsed: Duration,
     /// What the people pass that follows the job did with the new faces.
     pub people: crate::people::PeopleSummary,
+    /// Where the time went.
+    pub stages: StageTimes,
+}
+
+/// Time spent in each stage of the face pipeline. Decoding, detection and alignment run one
+/// photo per call, several photos side by side: their times are summed over the photos, and
+/// together can exceed the elapsed time. Embedding, committing and the people pass are each
+/// one call at a time: their times are elapsed times (embedding uses every core inside).
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct StageTimes {
+    /// Reading, hashing and decoding photos as shown (EXIF orientation applied).
+    pub decode: Duration,
+    /// Finding faces: every detection pass, with the scaled copies it needs.
+    pub detect: Duration,
+    /// Cutting each face's aligned crop and its thumbnail.
+    pub align: Duration,
+    /// Embedding the crops.
+    pub embed: Duration,
+    /// Recording results: the catalog's transactions and the thumbnail files, on one thread.
+    pub commit: Duration,
+    /// The people pass after the job (placing the new faces).
+    pub people: Duration,
+}
+
+/// The stages [`StageTimes`] measures, as a shared, thread-safe accumulator.
+#[derive(Debug, Default)]
+pub(crate) struct Clock {
+    nanos: [AtomicU64; 6],
+}
+
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Stage {
+    Decode,
+    Detect,
+    Align,
+    Embed,
+    Commit,
+    People,
+}
+
+impl Clock {
+    pub(crate) fn time<R>(&self, stage: Stage, f: impl FnOnce() -> R) -> R {
+        let started = Instant::now();
+        let result = f();
+        self.add(stage, started.elapsed());
+        result
+    }
+
+    pub(crate) fn add(&self, stage: Stage, elapsed: Duration) {
+        let nanos = u64::try_from(elapsed.as_nanos()).unwrap_or(u64::MAX);
+        self.nanos[stage as usize].fetch_add(nanos, Ordering::Relaxed);
+    }
+
+    pub(crate) fn times(&self) -> StageTimes {
+        let at = |stage: Stage| Duration::from_nanos(self.nanos[stage as usize].load(Ordering::Relaxed));
+        StageTimes {
+            decode: at(Stage::Decode),
+            detect: at(Stage::Detect),
+            align: at(Stage::Align),
+            embed: at(Stage::Embed),
+            commit: at(Stage::Commit),
+            people: at(Stage::People),
+        }
+    }
 }
 
 /// Pixels above which the face job does not decode a photo (the scanner's limit).
@@ -39,7 +104,8 @@ struct Analyzed {
     photo: PhotoToAnalyze,
     content_hash: String,
     faces: Vec<FoundFace>,
-    thumbnails: Vec<RgbImage>,
+    /// Each face's thumbnail, encoded (empty where encoding failed: the cache rebuilds it).
+    thumbnails: Vec<Vec<u8>>,
 }
 
 enum Outcome {
@@ -83,8 +149,8 @@ pub(super) fn read_photo(
     Ok((content_hash, kindred_media::orient(decoded.image, orientation)))
 }
 
-fn decode(photo: PhotoToAnalyze) -> std::result::Result<Decoded, Outcome> {
-    match read_photo(&photo.path, photo.orientation) {
+fn decode(photo: PhotoToAnalyze, clock: &Clock) -> std::result::Result<Decoded, Outcome> {
+    match clock.time(Stage::Decode, || read_photo(&photo.path, photo.orientation)) {
         Ok((content_hash, image)) => Ok(Decoded { photo, content_hash, image }),
         Err((kind, message)) => Err(Outcome::Failed { photo, kind, message }),
     }
@@ -98,9 +164,10 @@ pub(crate) fn run_faces_job(
     cancel: &CancelToken,
 ) -> Result<FacesSummary> {
     let started = Instant::now();
+    let clock = Clock::default();
     let summary = catalog.run_job(
         "faces",
-        |catalog, job| analyze_all(catalog, engine, cache_dir, sink, cancel, job),
+        |catalog, job| analyze_all(catalog, engine, cache_dir, sink, cancel, job, &clock),
         |s| {
             if s.cancelled {
                 (JobStatus::Cancelled, None)
@@ -109,7 +176,7 @@ pub(crate) fn run_faces_job(
             }
         },
     )?;
-    Ok(FacesSummary { elapsed: started.elapsed(), ..summary })
+    Ok(FacesSummary { elapsed: started.elapsed(), stages: clock.times(), ..summary })
 }
 
 fn analyze_all(
@@ -119,6 +186,7 @@ fn analyze_all(
     sink: &dyn EventSink,
     cancel: &CancelToken,
     job: i64,
+    clock: &Clock,
 ) -> Result<FacesSummary> {
     let todo = catalog.photos_needing_faces(MODEL_ID)?;
     let total = todo.len() as u64;
@@ -132,6 +200,7 @@ fn analyze_all(
         !cancelled
     };
     let record = |outcomes: Vec<Outcome>| -> Result<()> {
+        let started = Instant::now();
         let now = time::now_utc();
         let mut thumbnails_to_write = Vec::new();
         {
@@ -175,12 +244,15 @@ fn analyze_all(
         }
         catalog.update_job_progress(job, done, total)?;
         // The cache can always be rebuilt from the photos, so a failed write is not an error.
-        for (face_id, thumbnail) in thumbnails_to_write {
-            let _ = thumbs::save(cache_dir, face_id, &thumbnail);
+        for (face_id, jpeg) in thumbnails_to_write {
+            if !jpeg.is_empty() {
+                let _ = thumbs::save_encoded(cache_dir, face_id, &jpeg);
+            }
         }
+        clock.add(Stage::Commit, started.elapsed());
         Ok(())
     };
-    analyze_chunks(engine, chunks, keep_going, record)?;
+    analyze_chunks(engine, chunks, keep_going, record, clock)?;
     summary.cancelled = cancelled;
     Ok(summary)
 }
@@ -201,12 +273,16 @@ fn analyze_chunks<R>(
     mut chunks: impl Iterator<Item = Vec<PhotoToAnalyze>>,
     mut keep_going: impl FnMut() -> bool,
     mut record: R,
+    clock: &Clock,
 ) -> Result<()>
 where
     R: FnMut(Vec<Outcome>) -> Result<()> + Send,
 {
     let find_chunk = |photos: Vec<PhotoToAnalyze>| -> Vec<Found> {
-        photos.into_par_iter().map(|photo| decode(photo).map(|d| find_faces(engine, d))).collect()
+        photos
+            .into_par_iter()
+            .map(|photo| decode(photo, clock).map(|d| find_faces(engine, d, clock)))
+            .collect()
     };
     let mut pending: Option<Vec<Found>> = None;
     loop {
@@ -215,12 +291,12 @@ where
             (None, None) => break,
             (None, Some(photos)) => Some(find_chunk(photos)),
             (Some(found), None) => {
-                record(embed_chunk(engine, found))?;
+                record(embed_chunk(engine, found, clock))?;
                 None
             }
             (Some(found), Some(photos)) => {
                 let (recorded, next_found) =
-                    rayon::join(|| record(embed_chunk(engine, found)), || find_chunk(photos));
+                    rayon::join(|| record(embed_chunk(engine, found, clock)), || find_chunk(photos));
                 recorded?;
                 Some(next_found)
             }
@@ -235,6 +311,7 @@ where
 pub(crate) fn analyze_files(
     engine: &FaceEngine,
     files: &[std::path::PathBuf],
+    clock: &Clock,
 ) -> Vec<std::result::Result<Vec<FoundFace>, String>> {
     let mut results = Vec::with_capacity(files.len());
     let chunks = files.chunks(chunk_size()).map(|chunk| {
@@ -251,21 +328,23 @@ pub(crate) fn analyze_files(
         }));
         Ok(())
     };
-    analyze_chunks(engine, chunks, || true, record).expect("recording in memory cannot fail");
+    analyze_chunks(engine, chunks, || true, record, clock).expect("recording in memory cannot fail");
     results
 }
 
 /// Finds the faces of one decoded photo and cuts their aligned crops and thumbnails; the
 /// decoded photo is dropped as soon as they are cut.
-fn find_faces(engine: &FaceEngine, decoded: Decoded) -> (Analyzed, Vec<RgbImage>) {
+fn find_faces(engine: &FaceEngine, decoded: Decoded, clock: &Clock) -> (Analyzed, Vec<RgbImage>) {
     let Decoded { photo, content_hash, image } = decoded;
-    let detections = engine.detect(&image);
+    let detections = clock.time(Stage::Detect, || engine.detect(&image));
+    let started = Instant::now();
     let mut faces = Vec::with_capacity(detections.len());
     let mut thumbnails = Vec::with_capacity(detections.len());
     let mut crops = Vec::with_capacity(detections.len());
     for d in detections {
         crops.push(align::align_face(&image, &d.landmarks));
-        thumbnails.push(thumbs::render(&image, d.x, d.y, d.w, d.h));
+        // Encoded here, side by side with the other photos, rather than by the one writer.
+        thumbnails.push(thumbs::encode(&thumbs::render(&image, d.x, d.y, d.w, d.h)).unwrap_or_default());
         faces.push(FoundFace {
             x: d.x,
             y: d.y,
@@ -276,11 +355,12 @@ fn find_faces(engine: &FaceEngine, decoded: Decoded) -> (Analyzed, Vec<RgbImage>
             embedding: Vec::new(),
         });
     }
+    clock.add(Stage::Align, started.elapsed());
     (Analyzed { photo, content_hash, faces, thumbnails }, crops)
 }
 
 /// Embeds the crops of a chunk's photos in one batch and attaches each embedding to its face.
-fn embed_chunk(engine: &FaceEngine, found: Vec<Found>) -> Vec<Outcome> {
+fn embed_chunk(engine: &FaceEngine, found: Vec<Found>, clock: &Clock) -> Vec<Outcome> {
     let mut pending = Vec::with_capacity(found.len());
     let mut crops = Vec::new();
     for item in found {
@@ -289,7 +369,7 @@ fn embed_chunk(engine: &FaceEngine, found: Vec<Found>) -> Vec<Outcome> {
             analyzed
         }));
     }
-    let mut embeddings = engine.embed_crops(&crops).into_iter();
+    let mut embeddings = clock.time(Stage::Embed, || engine.embed_crops(&crops)).into_iter();
     pending
         .into_iter()
         .map(|item| match item {

@@ -140,3 +140,100 @@ fn a_face_is_found_in_a_tight_crop() {
     let found = engine().detect(&crop);
     assert_eq!(found.len(), 1, "{found:?}");
 }
+
+mod auto_device {
+    use super::device::{AutoPlan, adapter_key, load_auto, plan};
+    use super::*;
+
+    fn measured(adapter: &str, gpu_ms: f64, cpu_ms: f64) -> AutoChoice {
+        AutoChoice { adapter: adapter.into(), gpu_ms, cpu_ms }
+    }
+
+    #[test]
+    fn without_a_hardware_gpu_auto_is_the_cpu_and_measures_nothing() {
+        assert_eq!(plan(None, None), AutoPlan::Cpu);
+        assert_eq!(plan(None, Some(&measured("Radeon (RADV)", 5.0, 20.0))), AutoPlan::Cpu);
+    }
+
+    #[test]
+    fn a_new_or_changed_adapter_is_measured_and_the_same_one_is_not() {
+        let kept = measured("Intel UHD 620 (Mesa 23.1)", 30.0, 20.0);
+        assert_eq!(
+            plan(Some("Intel UHD 620 (Mesa 23.1)"), None),
+            AutoPlan::Measure("Intel UHD 620 (Mesa 23.1)".into())
+        );
+        assert_eq!(plan(Some("Intel UHD 620 (Mesa 23.1)"), Some(&kept)), AutoPlan::Remembered(kept.clone()));
+        // A driver update is a new adapter: its speed may have changed.
+        assert_eq!(
+            plan(Some("Intel UHD 620 (Mesa 24.0)"), Some(&kept)),
+            AutoPlan::Measure("Intel UHD 620 (Mesa 24.0)".into())
+        );
+    }
+
+    #[test]
+    fn the_faster_device_is_chosen_and_a_slower_gpu_never() {
+        assert_eq!(measured("integrated", 31.0, 20.0).device(), Device::Cpu);
+        assert_eq!(measured("discrete", 2.0, 20.0).device(), Device::Gpu);
+        assert_eq!(measured("even", 20.0, 20.0).device(), Device::Cpu);
+    }
+
+    #[test]
+    fn a_measurement_survives_the_settings() {
+        let choice = measured("NVIDIA H100 80GB HBM3 (NVIDIA 550.54)", 0.4125, 21.5);
+        assert_eq!(AutoChoice::from_setting(&choice.to_setting()), Some(choice));
+        assert_eq!(AutoChoice::from_setting("garbage"), None);
+        assert_eq!(AutoChoice::from_setting("1\tx"), None);
+    }
+
+    #[test]
+    fn adapters_are_known_by_name_and_driver() {
+        let info = kindred_models::Runtime::cpu().info();
+        assert_eq!(adapter_key(&info), "cpu");
+        let gpu = kindred_models::RuntimeInfo {
+            driver: "llvmpipe Mesa 22.3.6".into(),
+            adapter: "llvmpipe".into(),
+            ..info
+        };
+        assert_eq!(adapter_key(&gpu), "llvmpipe (llvmpipe Mesa 22.3.6)");
+    }
+
+    /// Where no hardware GPU exists (CI, this project's machines), `auto` in a library is the
+    /// CPU and keeps nothing; a kept measurement of an adapter that is gone is ignored.
+    #[test]
+    fn auto_in_a_library_without_a_gpu_is_the_cpu() {
+        if kindred_models::Runtime::hardware_gpu().is_some() {
+            eprintln!("auto_in_a_library_without_a_gpu_is_the_cpu: this machine has a GPU; skipped");
+            return;
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let library = Library::open(&dir.path().join("library.db")).unwrap();
+        let models = locate_models().unwrap();
+        let engine = library.face_engine(&models, Device::Auto).unwrap();
+        assert_eq!(engine.device().kind, "cpu");
+        assert_eq!(engine.auto_choice(), None);
+    }
+
+    /// Opt-in (`KINDRED_GPU_TESTS=1`): Mesa's software Vulkan stands in for a GPU. It is slower
+    /// than the CPU, so `auto` measures both and keeps the CPU; told the same adapter again, it
+    /// keeps that measurement without measuring.
+    #[test]
+    fn auto_keeps_the_cpu_over_a_slower_gpu() {
+        if std::env::var("KINDRED_GPU_TESTS").as_deref() != Ok("1") {
+            eprintln!("auto_keeps_the_cpu_over_a_slower_gpu: set KINDRED_GPU_TESTS=1 to run");
+            return;
+        }
+        let gpu =
+            kindred_models::Runtime::new(kindred_models::DevicePreference::Gpu).expect("a wgpu adapter");
+        let models = locate_models().unwrap();
+        let engine = load_auto(&models, Some(gpu.clone()), None).unwrap();
+        let choice = engine.auto_choice().cloned().expect("a measurement");
+        eprintln!("measured: {choice:?}");
+        assert_eq!(choice.adapter, adapter_key(&gpu.info()));
+        assert!(choice.gpu_ms > choice.cpu_ms, "{choice:?}");
+        assert_eq!(engine.device().kind, "cpu");
+        assert_eq!(engine.device().backend, "flex");
+        let again = load_auto(&models, Some(gpu), Some(&choice)).unwrap();
+        assert_eq!(again.auto_choice(), Some(&choice));
+        assert_eq!(again.device().backend, "flex");
+    }
+}
