@@ -2,14 +2,19 @@
 //!
 //! ```text
 //! crowd_pass DATA_DIR [PHOTO...]
+//! crowd_pass --rules DIR
 //! ```
 //!
-//! `DATA_DIR` is the labeled photo folder (`../shared/data/faces`): every photo with annotated
+//! `DATA_DIR` is a labeled photo folder (`../shared/data/faces`): every photo with annotated
 //! face boxes (`faces_multi.csv`) or an annotated face count (`labels.csv`) is read, plus the
 //! `PHOTO`s given (counted only). Each photo is searched three ways: the 640-pixel pass alone,
 //! with the tiled pass forced on (the most it can find), and as the face job decides. One line
 //! per photo where they differ, then totals: annotated faces found by each, detections matching
 //! no annotated face, and the time each way.
+//!
+//! `--rules DIR` runs the first pass alone on every photo under DIR and counts the photos on
+//! which the job's rule, and the earlier one (at least 3 faces of a median height under 40
+//! pixels), would run the tiled pass.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -94,9 +99,58 @@ struct Totals {
     seconds: f64,
 }
 
+/// The rule the job applied before this measurement: at least 3 faces of a median height under
+/// 40 pixels at the first pass's scale.
+fn earlier_rule(first: &[Detection], long_side: u32) -> bool {
+    let mut heights: Vec<f32> = first.iter().map(|d| d.h).collect();
+    heights.sort_by(f32::total_cmp);
+    long_side > 640 && heights.len() >= 3 && heights[heights.len() / 2] < 40.0
+}
+
+/// `first` (in photo pixels) at the first pass's scale.
+fn at_first_scale(first: &[Detection], long: u32, side: u32) -> Vec<Detection> {
+    let scale = side as f32 / long.max(side) as f32;
+    first.iter().map(|d| Detection { h: d.h * scale, w: d.w * scale, ..*d }).collect()
+}
+
+fn rules(dir: &Path) {
+    let mut files: Vec<PathBuf> = walk(dir);
+    files.sort();
+    let mut engine = FaceEngine::load(&faces::locate_models().expect("models"), Device::Cpu).expect("engine");
+    let rule = DetectOptions::default();
+    engine.options = DetectOptions { crowd_min_faces: usize::MAX, ..rule.clone() };
+    let (mut photos, mut now, mut before) = (0, 0, 0);
+    for path in &files {
+        let Ok(image) = faces::read_oriented(path) else { continue };
+        photos += 1;
+        let long = image.width().max(image.height());
+        let first = at_first_scale(&engine.detect(&image), long, rule.first_pass_side);
+        now += usize::from(rule.wants_tiles(&first, long));
+        before += usize::from(earlier_rule(&first, long));
+    }
+    println!("{photos} photos under {}: the tiled pass runs on {now} (the earlier rule: {before})", dir.display());
+}
+
+fn walk(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display())).flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            out.extend(walk(&path));
+        } else if path.extension().is_some_and(|e| e.eq_ignore_ascii_case("jpg") || e.eq_ignore_ascii_case("png")) {
+            out.push(path);
+        }
+    }
+    out
+}
+
 fn main() {
     let mut args = std::env::args().skip(1);
-    let data = PathBuf::from(args.next().expect("crowd_pass DATA_DIR [PHOTO...]"));
+    let first_arg = args.next().expect("crowd_pass DATA_DIR [PHOTO...] | crowd_pass --rules DIR");
+    if first_arg == "--rules" {
+        return rules(Path::new(&args.next().expect("a folder")));
+    }
+    let data = PathBuf::from(first_arg);
     let mut truth: BTreeMap<PathBuf, Truth> = BTreeMap::new();
     for row in read_csv(&data.join("labels.csv")) {
         if let Ok(n) = row["faces_in_image"].parse::<usize>() {
@@ -121,7 +175,7 @@ fn main() {
     let first_only = DetectOptions { crowd_min_faces: usize::MAX, ..rule.clone() };
     let forced = DetectOptions { crowd_min_faces: 0, crowd_small_face: f32::INFINITY, ..rule.clone() };
     let (mut first_t, mut forced_t, mut rule_t) = (Totals::default(), Totals::default(), Totals::default());
-    let (mut annotated, mut photos, mut large, mut fired) = (0, 0, 0, 0);
+    let (mut annotated, mut photos, mut large, mut fired, mut fired_before) = (0, 0, 0, 0, 0);
     println!(
         "photo\tsize\tannotated\tfirst pass found/extra\ttiles forced found/extra\trule fires\tfirst-pass face heights at 640"
     );
@@ -148,12 +202,11 @@ fn main() {
         let (first, m1, e1) = run(&first_only, &mut first_t);
         let (_, m2, e2) = run(&forced, &mut forced_t);
         run(&rule, &mut rule_t);
-        let scale = rule.first_pass_side as f32 / long.max(rule.first_pass_side) as f32;
-        let at_first_scale: Vec<Detection> =
-            first.iter().map(|d| Detection { h: d.h * scale, w: d.w * scale, ..*d }).collect();
-        let fires = rule.wants_tiles(&at_first_scale, long);
+        let scaled = at_first_scale(&first, long, rule.first_pass_side);
+        let fires = rule.wants_tiles(&scaled, long);
         fired += usize::from(fires);
-        let mut heights: Vec<f32> = at_first_scale.iter().map(|d| d.h).collect();
+        fired_before += usize::from(earlier_rule(&scaled, long));
+        let mut heights: Vec<f32> = scaled.iter().map(|d| d.h).collect();
         heights.sort_by(f32::total_cmp);
         if (m1, e1) != (m2, e2) || fires {
             let hs: Vec<String> = heights.iter().map(|h| format!("{h:.0}")).collect();
@@ -182,5 +235,5 @@ fn main() {
             t.seconds
         );
     }
-    println!("the tiled pass ran on {fired} photos as the job decides");
+    println!("the tiled pass ran on {fired} photos as the job decides (the earlier rule: {fired_before})");
 }

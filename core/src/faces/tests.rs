@@ -237,3 +237,37 @@ mod auto_device {
         assert_eq!(again.device().backend, "flex");
     }
 }
+
+/// Four copies of the Solvay photo in one: 116 faces of 9 to 14 pixels at the first pass's
+/// scale, where YuNet finds almost none; the tiled pass finds them.
+#[test]
+fn a_crowd_of_faces_too_small_for_the_first_pass_is_found_by_the_tiled_pass() {
+    let solvay = read_oriented(&sample("solvay-1927.jpg")).unwrap();
+    let (w, h) = solvay.dimensions();
+    let mut crowd = image::RgbImage::new(2 * w, 2 * h);
+    for (x, y) in [(0, 0), (w, 0), (0, h), (w, h)] {
+        image::imageops::replace(&mut crowd, &solvay, i64::from(x), i64::from(y));
+    }
+    let first_only = DetectOptions { crowd_min_faces: usize::MAX, ..DetectOptions::default() };
+    let first = detect::find_faces(&engine().detector, &crowd, &first_only);
+    assert!(first.len() < 10, "the first pass alone finds {} faces", first.len());
+    let found = engine().detect(&crowd);
+    assert!((112..=120).contains(&found.len()), "{} faces of 116", found.len());
+}
+
+/// Where the first pass sees every face well within YuNet's range, the tiled pass does not run:
+/// the Solvay photo's 29 faces come from the first pass alone.
+#[test]
+fn the_tiled_pass_runs_only_on_faces_near_the_smallest_size() {
+    let solvay = read_oriented(&sample("solvay-1927.jpg")).unwrap();
+    let options = DetectOptions::default();
+    let (copy_w, copy_h) = (640, (640 * solvay.height() + solvay.width() / 2) / solvay.width());
+    let copy = image::imageops::thumbnail(&solvay, copy_w, copy_h);
+    let first = engine().detector.detect(&copy, options.score_threshold, options.nms_iou);
+    assert_eq!(first.len(), 29);
+    assert!(!options.wants_tiles(&first, solvay.width()));
+    let tiny = kindred_models::Detection { h: 12.0, ..first[0] };
+    assert!(options.wants_tiles(&[first[0], tiny], solvay.width()));
+    // Never on a photo the first pass saw at full size.
+    assert!(!options.wants_tiles(&[tiny], 640));
+}
