@@ -128,7 +128,10 @@ fn rules(dir: &Path) {
         now += usize::from(rule.wants_tiles(&first, long));
         before += usize::from(earlier_rule(&first, long));
     }
-    println!("{photos} photos under {}: the tiled pass runs on {now} (the earlier rule: {before})", dir.display());
+    println!(
+        "{photos} photos under {}: the tiled pass runs on {now} (the earlier rule: {before})",
+        dir.display()
+    );
 }
 
 fn walk(dir: &Path) -> Vec<PathBuf> {
@@ -137,7 +140,10 @@ fn walk(dir: &Path) -> Vec<PathBuf> {
         let path = entry.path();
         if path.is_dir() {
             out.extend(walk(&path));
-        } else if path.extension().is_some_and(|e| e.eq_ignore_ascii_case("jpg") || e.eq_ignore_ascii_case("png")) {
+        } else if path
+            .extension()
+            .is_some_and(|e| e.eq_ignore_ascii_case("jpg") || e.eq_ignore_ascii_case("png"))
+        {
             out.push(path);
         }
     }

@@ -182,27 +182,31 @@ pub(crate) fn microkernel<const FMA: bool>(a: &[[f32; MR]], b: &[[f32; NR]], acc
     *acc = c;
 }
 
-/// Copies the pixels `first .. first + rows` (row-major over the image, at most [`MR`]) of
-/// every channel into `dst[channel][r]`, zero for `r ≥ rows`.
+/// `acc[r][j] += Σ_c input(pixel r, channel c) · b[c][j]`: the microkernel reading a tile's
+/// pixels straight from their channel blocks (`input` is a whole map, `at[r]` each pixel's place
+/// in a plane), which saves copying them into a matrix first.
 #[inline(always)]
-fn pack_pixels(input: &Planes, first: usize, rows: usize, dst: &mut [[f32; MR]]) {
-    let plane_len = input.plane_len();
-    for r in 0..MR {
-        if r < rows {
-            let q = first + r;
-            let at = input.at(q / input.w, q % input.w);
-            for b in 0..input.blocks {
-                let px = input.data[b * plane_len + at];
-                for (d, v) in dst[b * LANES..(b + 1) * LANES].iter_mut().zip(px) {
-                    d[r] = v;
+fn microkernel_pixels<const FMA: bool>(
+    input: &[Px],
+    plane_len: usize,
+    at: &[usize; MR],
+    b: &[[f32; NR]],
+    acc: &mut [[f32; NR]; MR],
+) {
+    let mut c = *acc;
+    for (block, rows) in b.chunks_exact(LANES).enumerate() {
+        let plane = &input[block * plane_len..(block + 1) * plane_len];
+        let px: [&Px; MR] = std::array::from_fn(|r| &plane[at[r]]);
+        for (l, br) in rows.iter().enumerate() {
+            for r in 0..MR {
+                let x = px[r][l];
+                for j in 0..NR {
+                    c[r][j] = madd::<FMA>(x, br[j], c[r][j]);
                 }
-            }
-        } else {
-            for d in dst.iter_mut() {
-                d[r] = 0.0;
             }
         }
     }
+    *acc = c;
 }
 
 /// Output rows `y0 .. y1` of an image: for each channel block, its rows `y0 .. y1` (borders
@@ -233,7 +237,7 @@ impl OutGeometry {
 }
 
 /// 1×1 convolution (a matrix product over the pixels) with bias and activation, for the
-/// output rows of `band`. `scratch` holds the packed pixels.
+/// output rows of `band`.
 #[inline(always)]
 pub(crate) fn pointwise<const FMA: bool>(
     input: &Planes,
@@ -242,23 +246,33 @@ pub(crate) fn pointwise<const FMA: bool>(
     act: &Activation,
     geo: OutGeometry,
     band: &mut Band<'_>,
-    scratch: &mut Vec<[f32; MR]>,
 ) {
-    // Pixels packed at a time: a few tiles, so that each panel of weights is read from the
+    // Pixels taken at a time: a few tiles, so that each panel of weights is read from the
     // cache once for all of them.
     const TILES: usize = 8;
-    let k = w.inputs;
-    debug_assert_eq!(k, input.channels());
-    let first = band.y0 * input.w;
-    let count = (band.y1 - band.y0) * input.w;
-    scratch.resize(TILES * k, [0.0; MR]);
+    debug_assert_eq!(w.inputs, input.channels());
+    let (width, plane_len) = (input.w, input.plane_len());
+    let count = (band.y1 - band.y0) * width;
+    // Where each pixel of the chunk is, in the input planes and in the band's slices.
+    let mut src = [[0usize; MR]; TILES];
+    let mut dst = [[0usize; MR]; TILES];
     let mut start = 0;
     while start < count {
         let n = (count - start).min(TILES * MR);
         let tiles = n.div_ceil(MR);
-        for t in 0..tiles {
-            let rows = (n - t * MR).min(MR);
-            pack_pixels(input, first + start + t * MR, rows, &mut scratch[t * k..(t + 1) * k]);
+        let (mut y, mut x) = (band.y0 + start / width, start % width);
+        for i in 0..tiles * MR {
+            // A partial tile repeats its last pixel (computed, not stored).
+            if i < n {
+                src[i / MR][i % MR] = input.at(y, x);
+                dst[i / MR][i % MR] = geo.at(band.y0, y, x);
+                x += 1;
+                if x == width {
+                    (y, x) = (y + 1, 0);
+                }
+            } else {
+                src[i / MR][i % MR] = src[(n - 1) / MR][(n - 1) % MR];
+            }
         }
         for p in 0..w.outputs / NR {
             let panel = w.panel(p);
@@ -268,11 +282,10 @@ pub(crate) fn pointwise<const FMA: bool>(
             init[LANES..].copy_from_slice(&bias[b1]);
             for t in 0..tiles {
                 let mut acc = [init; MR];
-                microkernel::<FMA>(&scratch[t * k..(t + 1) * k], panel, &mut acc);
+                microkernel_pixels::<FMA>(&input.data, plane_len, &src[t], panel, &mut acc);
                 let rows = (n - t * MR).min(MR);
                 for (r, v) in acc.iter().enumerate().take(rows) {
-                    let q = first + start + t * MR + r;
-                    let at = geo.at(band.y0, q / geo.w, q % geo.w);
+                    let at = dst[t][r];
                     let mut lo: Px = v[..LANES].try_into().expect("NR = 2 blocks");
                     let mut hi: Px = v[LANES..].try_into().expect("NR = 2 blocks");
                     activate(&mut lo, act.block(b0));
@@ -318,13 +331,36 @@ fn depthwise_strided<const FMA: bool, const S: usize>(
     let stride = input.stride();
     for (b, out) in band.blocks.iter_mut().enumerate() {
         let plane = input.plane(b);
-        let (wb, bb, slope) = (&w[b], &bias[b], act.block(b));
+        let (wb, bb, slope) = (w[b], &bias[b], act.block(b));
         for y in band.y0..band.y1 {
             // Output row y reads padded input rows S·y, S·y + 1, S·y + 2.
             let row = |ky: usize| &plane[(S * y + ky) * stride..(S * y + ky + 1) * stride];
             let rows = [row(0), row(1), row(2)];
             let start = geo.at(band.y0, y, 0);
-            for (x, o) in out[start..start + geo.w].iter_mut().enumerate() {
+            let out = &mut out[start..start + geo.w];
+            // Two output pixels at a time: they share the loaded weights and, at stride 1, two
+            // of their three columns.
+            let mut pairs = out.chunks_exact_mut(2);
+            for (i, o) in pairs.by_ref().enumerate() {
+                let x = 2 * i;
+                let (mut a0, mut a1) = (*bb, *bb);
+                for (ky, r) in rows.iter().enumerate() {
+                    let win = &r[S * x..S * x + S + 3];
+                    for kx in 0..3 {
+                        let (p0, p1, wt) = (&win[kx], &win[S + kx], &wb[ky * 3 + kx]);
+                        for l in 0..LANES {
+                            a0[l] = madd::<FMA>(p0[l], wt[l], a0[l]);
+                            a1[l] = madd::<FMA>(p1[l], wt[l], a1[l]);
+                        }
+                    }
+                }
+                activate(&mut a0, slope);
+                activate(&mut a1, slope);
+                o[0] = a0;
+                o[1] = a1;
+            }
+            if let [o] = pairs.into_remainder() {
+                let x = geo.w - 1;
                 let mut acc = *bb;
                 for (ky, r) in rows.iter().enumerate() {
                     let win: &[Px; 3] = r[S * x..S * x + 3].try_into().expect("three pixels");

@@ -74,8 +74,7 @@ impl Pointwise {
         let geo = OutGeometry::of(&out);
         let (w, bias, act) = (&self.w, &self.bias, &self.act);
         run_bands(&mut out, x.w * w.inputs * w.outputs, parallel, |band| {
-            let mut scratch = Vec::new();
-            dispatch!(pointwise(x, w, bias, act, geo, band, &mut scratch))
+            dispatch!(pointwise(x, w, bias, act, geo, band))
         });
         out
     }

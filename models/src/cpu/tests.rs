@@ -259,11 +259,10 @@ fn portable_kernels_equal_the_fused_multiply_add_ones() {
         let mut out = Planes::zeros(32, 14, 14, 1);
         let geo = OutGeometry::of(&out);
         let mut band = kernels::Band { y0: 0, y1: 14, blocks: out_blocks(&mut out) };
-        let mut scratch = Vec::new();
         if fma {
-            kernels::pointwise::<true>(&x, &w, &bias, &act, geo, &mut band, &mut scratch);
+            kernels::pointwise::<true>(&x, &w, &bias, &act, geo, &mut band);
         } else {
-            kernels::pointwise::<false>(&x, &w, &bias, &act, geo, &mut band, &mut scratch);
+            kernels::pointwise::<false>(&x, &w, &bias, &act, geo, &mut band);
         }
         out
     };
