@@ -405,6 +405,7 @@ pub(crate) fn conv3x3_image<const FMA: bool>(
         let mut x0 = 0;
         while x0 < geo.w {
             let n = (geo.w - x0).min(MR);
+            #[expect(clippy::needless_range_loop, reason = "r indexes the inner arrays of taps")]
             for r in 0..MR {
                 // A partial tile repeats its last pixel.
                 let x = stride * (x0 + r.min(n - 1));
@@ -503,9 +504,9 @@ pub(crate) fn linear<const FMA: bool>(
         let kc = (k - k0).min(KC);
         for t in 0..tiles {
             for (i, d) in packed[t * KC..t * KC + kc].iter_mut().enumerate() {
-                for r in 0..MR {
+                for (r, v) in d.iter_mut().enumerate() {
                     let m = t * MR + r;
-                    d[r] = if m < rows { a[m * k + k0 + i] } else { 0.0 };
+                    *v = if m < rows { a[m * k + k0 + i] } else { 0.0 };
                 }
             }
         }

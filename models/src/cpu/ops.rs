@@ -48,7 +48,7 @@ fn run_bands(out: &mut Planes, work_per_row: usize, parallel: bool, f: impl Fn(&
     let rows = rows_per_band(out.h, work_per_row, parallel);
     let mut bands = bands(out, rows);
     if bands.len() > 1 {
-        bands.par_iter_mut().for_each(|band| f(band));
+        bands.par_iter_mut().for_each(&f);
     } else {
         bands.iter_mut().for_each(f);
     }

@@ -47,6 +47,7 @@ pub struct Detector {
 
 /// The network on its device.
 #[derive(Debug)]
+#[expect(clippy::large_enum_variant, reason = "one per detector, never moved after loading")]
 enum Net {
     /// burn's module (on a GPU, or on the CPU where the CPU kernels are turned off). On a GPU,
     /// single detections of several threads are batched.
