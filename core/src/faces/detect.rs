@@ -17,6 +17,8 @@
 use image::{RgbImage, imageops};
 use kindred_models::{Detection, Detector};
 
+use super::frame::Frames;
+
 /// Detection settings.
 #[derive(Debug, Clone)]
 pub struct DetectOptions {
@@ -64,21 +66,23 @@ const TILE_OVERLAP: u32 = 128;
 /// Tiles per call to the detector: the CPU runs them side by side, a GPU in one batch.
 const TILE_BATCH: usize = 16;
 
-/// A downscaled copy with long side `side` (never larger than the photo) and the per-axis
-/// factors from photo pixels to copy pixels.
-fn scaled(photo: &RgbImage, side: u32) -> (std::borrow::Cow<'_, RgbImage>, f32, f32) {
-    let (w, h) = photo.dimensions();
+/// A downscaled copy of a photo's frame with long side `side` (never larger than the frame),
+/// and the per-axis factors from the photo's full-size pixels to the copy's.
+fn scaled<'a>(photo: &'a Frames<'_>, side: u32) -> (std::borrow::Cow<'a, RgbImage>, f32, f32) {
+    let frame = photo.image();
+    let (fx, fy) = photo.scale();
+    let (w, h) = frame.dimensions();
     let long = w.max(h);
     if long <= side {
-        return (std::borrow::Cow::Borrowed(photo), 1.0, 1.0);
+        return (std::borrow::Cow::Borrowed(frame), fx, fy);
     }
     let s = side as f64 / long as f64;
     let sw = ((w as f64 * s + 0.5).floor() as u32).max(1);
     let sh = ((h as f64 * s + 0.5).floor() as u32).max(1);
     // `thumbnail` averages every source pixel into the target (area resampling), which keeps
     // small faces crisp where a point-sampling resize would alias them.
-    let copy = imageops::thumbnail(photo, sw, sh);
-    (std::borrow::Cow::Owned(copy), sw as f32 / w as f32, sh as f32 / h as f32)
+    let copy = imageops::thumbnail(frame, sw, sh);
+    (std::borrow::Cow::Owned(copy), fx * sw as f32 / w as f32, fy * sh as f32 / h as f32)
 }
 
 fn to_photo(d: Detection, sx: f32, sy: f32, dx: f32, dy: f32) -> Detection {
@@ -90,18 +94,28 @@ fn to_photo(d: Detection, sx: f32, sy: f32, dx: f32, dy: f32) -> Detection {
     Detection { x: (d.x + dx) / sx, y: (d.y + dy) / sy, w: d.w / sx, h: d.h / sy, score: d.score, landmarks }
 }
 
-pub(super) fn find_faces(detector: &Detector, photo: &RgbImage, options: &DetectOptions) -> Vec<Detection> {
-    if photo.width() == 0 || photo.height() == 0 {
+/// The faces of a photo, in full-size pixels. `photo` is decoded again larger where the tiled
+/// pass runs.
+pub(super) fn find_faces(
+    detector: &Detector,
+    photo: &mut Frames<'_>,
+    options: &DetectOptions,
+) -> Vec<Detection> {
+    let full = photo.full_size();
+    if full.0 == 0 || full.1 == 0 {
         return Vec::new();
     }
+    photo.at_least(options.first_pass_side);
     let (copy, sx, sy) = scaled(photo, options.first_pass_side);
     let first = detector.detect(&copy, options.score_threshold, options.nms_iou);
 
     if first.is_empty() {
+        drop(copy);
         return retry_smaller(detector, photo, options);
     }
     let mut faces: Vec<Detection> = first.iter().map(|d| to_photo(*d, sx, sy, 0.0, 0.0)).collect();
-    if options.wants_tiles(&first, photo.width().max(photo.height())) {
+    if options.wants_tiles(&first, full.0.max(full.1)) {
+        drop(copy);
         faces.extend(tiled_pass(detector, photo, options));
         faces = suppress(faces, options.nms_iou);
     }
@@ -109,7 +123,8 @@ pub(super) fn find_faces(detector: &Detector, photo: &RgbImage, options: &Detect
 }
 
 /// Runs the detector on overlapping 640-pixel tiles of a larger copy of the photo.
-fn tiled_pass(detector: &Detector, photo: &RgbImage, options: &DetectOptions) -> Vec<Detection> {
+fn tiled_pass(detector: &Detector, photo: &mut Frames<'_>, options: &DetectOptions) -> Vec<Detection> {
+    photo.at_least(options.tiled_pass_side);
     let (copy, sx, sy) = scaled(photo, options.tiled_pass_side);
     let (w, h) = copy.dimensions();
     let starts = |len: u32| -> Vec<u32> {
@@ -156,7 +171,7 @@ fn tiled_pass(detector: &Detector, photo: &RgbImage, options: &DetectOptions) ->
 
 /// Nothing found: a face filling the frame (or bigger than ~300 px at the first scale) is
 /// tried again on a smaller copy with a black border around it.
-fn retry_smaller(detector: &Detector, photo: &RgbImage, options: &DetectOptions) -> Vec<Detection> {
+fn retry_smaller(detector: &Detector, photo: &Frames<'_>, options: &DetectOptions) -> Vec<Detection> {
     let side = 256;
     let (copy, sx, sy) = scaled(photo, side);
     let border = side / 4;

@@ -10,6 +10,7 @@ use image::RgbImage;
 use kindred_models::align;
 use rayon::prelude::*;
 
+use super::frame::{self, Frames, Source};
 use super::{FaceEngine, MODEL_ID, thumbs};
 use crate::cancel::CancelToken;
 use crate::catalog::{Catalog, FoundFace, IssueKind, JobStatus, PhotoToAnalyze};
@@ -116,16 +117,27 @@ enum Outcome {
 struct Decoded {
     photo: PhotoToAnalyze,
     content_hash: String,
-    image: RgbImage,
+    frames: Frames<'static>,
 }
 
-/// Reads, hashes and decodes one photo as shown (EXIF orientation applied). With no
-/// `orientation` given, it is read from the bytes already in memory. On failure, the issue to
-/// record.
+/// Reads, hashes and decodes one photo as shown (EXIF orientation applied), at full size. With
+/// no `orientation` given, it is read from the bytes already in memory. On failure, the issue
+/// to record.
 pub(super) fn read_photo(
     path: &Path,
     orientation: Option<u8>,
 ) -> std::result::Result<(String, RgbImage), (IssueKind, String)> {
+    let (content_hash, frames) = read_scaled(path, orientation, None)?;
+    Ok((content_hash, frames.into_image()))
+}
+
+/// [`read_photo`], decoding at the smallest scale the decoder makes cheaply whose long side is
+/// at least `min_side` (`None`: full size); the frames decode it again larger on demand.
+pub(super) fn read_scaled(
+    path: &Path,
+    orientation: Option<u8>,
+    min_side: Option<u32>,
+) -> std::result::Result<(String, Frames<'static>), (IssueKind, String)> {
     let bytes = std::fs::read(path).map_err(|e| match e.kind() {
         std::io::ErrorKind::NotFound => {
             (IssueKind::Vanished, "the file disappeared before its faces were found".to_string())
@@ -144,14 +156,27 @@ pub(super) fn read_photo(
             None,
         ),
     };
-    let decoded = kindred_media::decode(&bytes, format, None, MAX_PIXELS)
+    let decoded = kindred_media::decode(&bytes, format, min_side, MAX_PIXELS)
         .map_err(|problem| crate::scan::issue_for(format, &problem, MAX_PIXELS))?;
-    Ok((content_hash, kindred_media::orient(decoded.image, orientation)))
+    // Orientations 5 to 8 turn the picture a quarter.
+    let full = if (5..=8).contains(&orientation) {
+        (decoded.full_height, decoded.full_width)
+    } else {
+        (decoded.full_width, decoded.full_height)
+    };
+    let image = kindred_media::orient(decoded.image, orientation);
+    let source = Source { bytes, format, orientation, max_pixels: MAX_PIXELS };
+    Ok((content_hash, Frames::scaled(image, full, source)))
 }
 
-fn decode(photo: PhotoToAnalyze, clock: &Clock) -> std::result::Result<Decoded, Outcome> {
-    match clock.time(Stage::Decode, || read_photo(&photo.path, photo.orientation)) {
-        Ok((content_hash, image)) => Ok(Decoded { photo, content_hash, image }),
+fn decode(
+    photo: PhotoToAnalyze,
+    engine: &FaceEngine,
+    clock: &Clock,
+) -> std::result::Result<Decoded, Outcome> {
+    let min_side = Some(engine.options.first_pass_side);
+    match clock.time(Stage::Decode, || read_scaled(&photo.path, photo.orientation, min_side)) {
+        Ok((content_hash, frames)) => Ok(Decoded { photo, content_hash, frames }),
         Err((kind, message)) => Err(Outcome::Failed { photo, kind, message }),
     }
 }
@@ -281,7 +306,7 @@ where
     let find_chunk = |photos: Vec<PhotoToAnalyze>| -> Vec<Found> {
         photos
             .into_par_iter()
-            .map(|photo| decode(photo, clock).map(|d| find_faces(engine, d, clock)))
+            .map(|photo| decode(photo, engine, clock).map(|d| find_faces(engine, d, clock)))
             .collect()
     };
     let mut pending: Option<Vec<Found>> = None;
@@ -332,19 +357,30 @@ pub(crate) fn analyze_files(
     results
 }
 
-/// Finds the faces of one decoded photo and cuts their aligned crops and thumbnails; the
-/// decoded photo is dropped as soon as they are cut.
+/// Finds the faces of one decoded photo and cuts their aligned crops and thumbnails, from a
+/// frame decoded again larger where the smallest face needs it; the decoded photo is dropped
+/// as soon as they are cut.
 fn find_faces(engine: &FaceEngine, decoded: Decoded, clock: &Clock) -> (Analyzed, Vec<RgbImage>) {
-    let Decoded { photo, content_hash, image } = decoded;
-    let detections = clock.time(Stage::Detect, || engine.detect(&image));
+    let Decoded { photo, content_hash, mut frames } = decoded;
     let started = Instant::now();
+    let detections = engine.find_faces(&mut frames);
+    let redecoded = frames.redecoding();
+    clock.add(Stage::Detect, started.elapsed().saturating_sub(redecoded));
+    let started = Instant::now();
+    let (full_w, full_h) = frames.full_size();
+    let needed = detections.iter().map(|d| frame::long_side_for(d, full_w.max(full_h))).max().unwrap_or(0);
+    frames.at_least(needed);
     let mut faces = Vec::with_capacity(detections.len());
     let mut thumbnails = Vec::with_capacity(detections.len());
     let mut crops = Vec::with_capacity(detections.len());
+    let (sx, sy) = frames.scale();
+    let image = frames.image();
     for d in detections {
-        crops.push(align::align_face(&image, &d.landmarks));
+        let landmarks = d.landmarks.map(|[x, y]| [x * sx, y * sy]);
+        crops.push(align::align_face(image, &landmarks));
         // Encoded here, side by side with the other photos, rather than by the one writer.
-        thumbnails.push(thumbs::encode(&thumbs::render(&image, d.x, d.y, d.w, d.h)).unwrap_or_default());
+        let thumbnail = thumbs::render(image, d.x * sx, d.y * sy, d.w * sx, d.h * sy);
+        thumbnails.push(thumbs::encode(&thumbnail).unwrap_or_default());
         faces.push(FoundFace {
             x: d.x,
             y: d.y,
@@ -355,7 +391,9 @@ fn find_faces(engine: &FaceEngine, decoded: Decoded, clock: &Clock) -> (Analyzed
             embedding: Vec::new(),
         });
     }
-    clock.add(Stage::Align, started.elapsed());
+    let redecoded_here = frames.redecoding() - redecoded;
+    clock.add(Stage::Decode, frames.redecoding());
+    clock.add(Stage::Align, started.elapsed().saturating_sub(redecoded_here));
     (Analyzed { photo, content_hash, faces, thumbnails }, crops)
 }
 

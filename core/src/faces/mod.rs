@@ -1,9 +1,11 @@
-//! The face pipeline: decode → orient → detect (downscaled, plus a tiled pass for crowds) →
-//! align from the original pixels → embed. `models` does the arithmetic; this module decides
+//! The face pipeline: decode (at the scale detection needs) → orient → detect (downscaled,
+//! plus a tiled pass for crowds) → align (from a frame decoded as large as the smallest face
+//! needs) → embed. `models` does the arithmetic; this module decides
 //! what to feed it and keeps the results.
 
 mod detect;
 mod device;
+mod frame;
 mod job;
 #[cfg(test)]
 mod tests;
@@ -234,6 +236,20 @@ impl FaceEngine {
 
     /// Faces (boxes and landmarks, no embeddings) in an oriented photo.
     pub fn detect(&self, photo: &RgbImage) -> Vec<kindred_models::Detection> {
+        self.find_faces(&mut frame::Frames::full(photo))
+    }
+
+    /// Faces (boxes and landmarks, no embeddings) in an image file, in its full-size pixels
+    /// as shown, found as the face job finds them: on the file decoded at the scale the
+    /// detector needs (`scaled`), or at full size.
+    pub fn detect_file(&self, path: &Path, scaled: bool) -> Result<Vec<kindred_models::Detection>> {
+        let min_side = scaled.then_some(self.options.first_pass_side);
+        let (_, mut frames) = job::read_scaled(path, None, min_side)
+            .map_err(|(_, message)| Error::new(ErrorKind::Io, format!("{}: {message}", path.display())))?;
+        Ok(self.find_faces(&mut frames))
+    }
+
+    fn find_faces(&self, photo: &mut frame::Frames<'_>) -> Vec<kindred_models::Detection> {
         detect::find_faces(&self.detector, photo, &self.options)
     }
 

@@ -249,7 +249,7 @@ fn a_crowd_of_faces_too_small_for_the_first_pass_is_found_by_the_tiled_pass() {
         image::imageops::replace(&mut crowd, &solvay, i64::from(x), i64::from(y));
     }
     let first_only = DetectOptions { crowd_min_faces: usize::MAX, ..DetectOptions::default() };
-    let first = detect::find_faces(&engine().detector, &crowd, &first_only);
+    let first = detect::find_faces(&engine().detector, &mut frame::Frames::full(&crowd), &first_only);
     assert!(first.len() < 10, "the first pass alone finds {} faces", first.len());
     let found = engine().detect(&crowd);
     assert!((112..=120).contains(&found.len()), "{} faces of 116", found.len());
@@ -270,4 +270,92 @@ fn the_tiled_pass_runs_only_on_faces_near_the_smallest_size() {
     assert!(options.wants_tiles(&[first[0], tiny], solvay.width()));
     // Never on a photo the first pass saw at full size.
     assert!(!options.wants_tiles(&[tiny], 640));
+}
+
+/// The sample photos (two of them decoded at half size) and a phone-sized copy of the Solvay
+/// photo (4032 pixels wide, decoded at a quarter, its faces decoded again larger for their
+/// crops).
+fn photos_to_decode_scaled(dir: &Path) -> Vec<PathBuf> {
+    let mut photos: Vec<PathBuf> = Vec::new();
+    for folder in [sample(""), Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/data/public-domain")]
+    {
+        let Ok(entries) = std::fs::read_dir(&folder) else { continue };
+        photos.extend(
+            entries.flatten().map(|e| e.path()).filter(|p| p.extension().is_some_and(|e| e == "jpg")),
+        );
+    }
+    photos.sort();
+    let solvay = read_oriented(&sample("solvay-1927.jpg")).unwrap();
+    let (w, h) = solvay.dimensions();
+    let phone = image::imageops::resize(&solvay, 4032, 4032 * h / w, image::imageops::FilterType::Triangle);
+    let path = dir.join("solvay-4032.jpg");
+    phone.save(&path).unwrap();
+    photos.push(path);
+    photos
+}
+
+/// Decoding at the scale the detector needs finds the faces of a full decode, in the same
+/// full-size places, and the crops cut from the frames decoded for them embed like crops cut
+/// from the full photo.
+#[test]
+fn scaled_decoding_finds_the_faces_of_a_full_decode() {
+    let dir = tempfile::tempdir().unwrap();
+    let photos = photos_to_decode_scaled(dir.path());
+    assert!(photos.len() >= 7, "{photos:?}");
+    let mut scaled_frames = 0;
+    for path in &photos {
+        let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        let full = engine().detect_file(path, false).unwrap();
+        let scaled = engine().detect_file(path, true).unwrap();
+        let (_, frames) = job::read_scaled(path, None, Some(engine().options.first_pass_side)).unwrap();
+        scaled_frames += usize::from(frames.image().dimensions() != frames.full_size());
+        assert_eq!(scaled.len(), full.len(), "{name}: {} faces scaled, {} full", scaled.len(), full.len());
+        assert!(!full.is_empty(), "{name}");
+        // A first-pass pixel in full-size pixels: the detector's own resolution.
+        let (w, h) = frames.full_size();
+        let unit = w.max(h) as f32 / engine().options.first_pass_side.min(w.max(h)) as f32;
+        let mut shift = [0.0f32; 2];
+        let mut wandering = std::collections::HashSet::new();
+        for f in &full {
+            let best = scaled
+                .iter()
+                .max_by(|a, b| {
+                    let iou = |d: &kindred_models::Detection| {
+                        crate::geometry::iou([f.x, f.y, f.w, f.h], [d.x, d.y, d.w, d.h])
+                    };
+                    iou(a).total_cmp(&iou(b))
+                })
+                .unwrap();
+            let iou = crate::geometry::iou([f.x, f.y, f.w, f.h], [best.x, best.y, best.w, best.h]);
+            assert!(iou > 0.75, "{name}: face at ({}, {}) found scaled at IoU {iou}", f.x, f.y);
+            for (p, q) in f.landmarks.iter().zip(&best.landmarks) {
+                let off = (p[0] - q[0]).hypot(p[1] - q[1]) / unit;
+                if off >= 2.5 {
+                    // YuNet's landmarks on faces near its smallest size move with any resampling.
+                    assert!(f.w / unit < 24.0, "{name}: a landmark {off} first-pass px away on a face {f:?}");
+                    wandering.insert((f.x as i64, f.y as i64));
+                }
+                shift[0] += (q[0] - p[0]) / unit / (5 * full.len()) as f32;
+                shift[1] += (q[1] - p[1]) / unit / (5 * full.len()) as f32;
+            }
+        }
+        // Noise of a few tenths of a pixel, no shift: both decodes map to the same places.
+        println!(
+            "{name}: {} faces, {} with a landmark moved by 2.5 first-pass px or more, mean landmark shift {shift:?} first-pass px",
+            full.len(),
+            wandering.len()
+        );
+        assert!(wandering.len() * 10 <= full.len(), "{name}: {} faces moved", wandering.len());
+        assert!(shift[0].abs() < 0.3 && shift[1].abs() < 0.3, "{name}: landmarks shifted by {shift:?}");
+        // The job's crops and embeddings against crops cut from the full decode.
+        let found = engine().analyze_files(std::slice::from_ref(path)).pop().unwrap().unwrap();
+        assert_eq!(found.len(), full.len(), "{name}");
+        let image = read_oriented(path).unwrap();
+        let crops: Vec<_> = found.iter().map(|f| align::align_face(&image, &f.landmarks)).collect();
+        for (face, embedding) in found.iter().zip(engine().embed_crops(&crops)) {
+            let similarity = cosine(&face.embedding, &embedding);
+            assert!(similarity > 0.9, "{name}: face at ({}, {}): cosine {similarity}", face.x, face.y);
+        }
+    }
+    assert!(scaled_frames >= 3, "only {scaled_frames} photos were decoded scaled");
 }
