@@ -280,7 +280,7 @@ pub(crate) enum Command {
     },
     /// Measure the face pipeline (--photos), grouping people at library scale (--people), or fine-tuning (--finetune)
     Bench {
-        /// Photos to measure on (a folder, searched recursively)
+        /// Photos to measure on (a folder, searched recursively, or a text file listing photos)
         #[arg(long, value_name = "DIR", required_unless_present_any = ["people", "finetune"])]
         photos: Option<PathBuf>,
         /// Measure the people passes on synthetic libraries of this many faces (e.g. 10000 100000)

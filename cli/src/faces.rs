@@ -4,7 +4,7 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use anyhow::{Context, bail};
-use kindred_core::faces::{self, FaceEngine, SAME_PERSON_COSINE};
+use kindred_core::faces::{self, FaceEngine, SAME_PERSON_COSINE, StageTimes};
 use kindred_core::{Device, Library, PeopleSettings};
 use serde_json::json;
 
@@ -24,7 +24,50 @@ pub(crate) fn load_engine_on(device: Device) -> anyhow::Result<FaceEngine> {
 
 fn device_json(engine: &FaceEngine) -> serde_json::Value {
     let d = engine.device();
-    json!({"kind": d.kind, "backend": d.backend, "adapter": d.adapter, "driver": d.driver})
+    let auto = engine.auto_choice().map(|c| {
+        json!({
+            "adapter": c.adapter,
+            "gpu_ms_per_photo": c.gpu_ms,
+            "cpu_ms_per_photo": c.cpu_ms,
+            "chosen": c.device().as_str(),
+        })
+    });
+    json!({"kind": d.kind, "backend": d.backend, "adapter": d.adapter, "driver": d.driver, "auto": auto})
+}
+
+/// What `auto` measured, in a sentence.
+fn auto_line(choice: &faces::AutoChoice) -> String {
+    format!(
+        "measured on {}: {:.1} ms per photo on the GPU, {:.1} ms on the CPU; the {} is faster",
+        choice.adapter,
+        choice.gpu_ms,
+        choice.cpu_ms,
+        if choice.device() == Device::Gpu { "GPU" } else { "CPU" }
+    )
+}
+
+fn stages_json(t: &StageTimes) -> serde_json::Value {
+    json!({
+        "decode": t.decode.as_secs_f64(),
+        "detect": t.detect.as_secs_f64(),
+        "align": t.align.as_secs_f64(),
+        "embed": t.embed.as_secs_f64(),
+        "commit": t.commit.as_secs_f64(),
+        "people": t.people.as_secs_f64(),
+    })
+}
+
+fn stages_line(t: &StageTimes) -> String {
+    format!(
+        "decode {:.1} s, detect {:.1} s, align {:.1} s (photos side by side, summed); embed {:.1} s, \
+         commit {:.1} s, people pass {:.1} s",
+        t.decode.as_secs_f64(),
+        t.detect.as_secs_f64(),
+        t.align.as_secs_f64(),
+        t.embed.as_secs_f64(),
+        t.commit.as_secs_f64(),
+        t.people.as_secs_f64()
+    )
 }
 
 fn device_line(engine: &FaceEngine) -> String {
@@ -33,7 +76,7 @@ fn device_line(engine: &FaceEngine) -> String {
 }
 
 pub(crate) fn find_faces(library: &mut Library, device: &DeviceArg, as_json: bool) -> anyhow::Result<u8> {
-    let engine = load_engine_on(device.or_library_choice(library)?)?;
+    let engine = library.face_engine(&faces::locate_models()?, device.or_library_choice(library)?)?;
     let cancel = crate::commands::cancel_on_ctrl_c();
     let progress = TerminalProgress::new(as_json);
     let summary = library.find_faces(&engine, &progress, &cancel);
@@ -49,6 +92,7 @@ pub(crate) fn find_faces(library: &mut Library, device: &DeviceArg, as_json: boo
             "photos_with_faces": summary.photos_with_faces,
             "failed": summary.failed,
             "seconds": summary.elapsed.as_secs_f64(),
+            "stages": stages_json(&summary.stages),
             "people": crate::people::summary_json(&summary.people),
         }))?;
     } else {
@@ -69,6 +113,7 @@ pub(crate) fn find_faces(library: &mut Library, device: &DeviceArg, as_json: boo
                 count(summary.failed)
             ),
             crate::people::summary_line(&summary.people),
+            format!("  Time: {}.", stages_line(&summary.stages)),
         ])?;
     }
     Ok(if summary.cancelled {
@@ -169,8 +214,11 @@ pub(crate) fn compare(
 
 pub(crate) fn doctor(library_path: &Path, device: &DeviceArg, as_json: bool) -> anyhow::Result<u8> {
     let models = faces::locate_models();
-    let engine = models.as_ref().map_err(|e| anyhow::anyhow!("{e}")).and_then(|_| load_engine(device));
     let library = Library::open(library_path);
+    let engine = models.as_ref().map_err(|e| anyhow::anyhow!("{e}")).and_then(|dir| match &library {
+        Ok(library) => Ok(library.face_engine(dir, device.or_library_choice(library)?)?),
+        Err(_) => load_engine(device),
+    });
     if as_json {
         output::json(&json!({
             "models_dir": models.as_ref().ok().map(|d| d.display().to_string()),
@@ -186,6 +234,9 @@ pub(crate) fn doctor(library_path: &Path, device: &DeviceArg, as_json: bool) -> 
                 lines.push(format!("device:  {}", device_line(engine)));
                 if !engine.device().driver.is_empty() {
                     lines.push(format!("driver:  {}", engine.device().driver));
+                }
+                if let Some(choice) = engine.auto_choice() {
+                    lines.push(format!("auto:    {}", auto_line(choice)));
                 }
                 lines.push(format!(
                     "models:  ok ({}, sha256 verified)",
@@ -207,7 +258,23 @@ pub(crate) fn doctor(library_path: &Path, device: &DeviceArg, as_json: bool) -> 
     Ok(if engine.is_ok() && library.is_ok() { exit::OK } else { exit::ERROR })
 }
 
+/// The photos under `dir`, sorted, or those a text file lists (one path a line, relative to
+/// the file's folder; `#` starts a comment), in its order.
 fn image_files(dir: &Path, limit: Option<usize>) -> anyhow::Result<Vec<PathBuf>> {
+    if dir.is_file() {
+        let text = std::fs::read_to_string(dir).with_context(|| format!("cannot read {}", dir.display()))?;
+        let base = dir.parent().unwrap_or(Path::new("."));
+        let mut files: Vec<PathBuf> = text
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty() && !l.starts_with('#'))
+            .map(|l| base.join(l))
+            .collect();
+        if let Some(limit) = limit {
+            files.truncate(limit);
+        }
+        return Ok(files);
+    }
     let mut files = Vec::new();
     let mut stack = vec![dir.to_path_buf()];
     while let Some(d) = stack.pop() {
@@ -271,7 +338,7 @@ pub(crate) fn bench(photos: &Path, limit: Option<usize>, on: &str, as_json: bool
         // One untimed photo first: kernels are compiled and memory allocated on first use.
         let _ = engine.analyze_files(&files[..1]);
         let started = Instant::now();
-        let analyzed = engine.analyze_files(&files);
+        let (analyzed, stages) = engine.analyze_files_timed(&files);
         let pipeline_s = started.elapsed().as_secs_f64();
         let faces: usize = analyzed.iter().filter_map(|r| r.as_ref().ok()).map(Vec::len).sum();
         let failed = analyzed.iter().filter(|r| r.is_err()).count();
@@ -291,6 +358,13 @@ pub(crate) fn bench(photos: &Path, limit: Option<usize>, on: &str, as_json: bool
             "faces": faces,
             "pipeline_seconds": pipeline_s,
             "photos_per_second": files.len() as f64 / pipeline_s,
+            "threads": faces::worker_threads(),
+            "stage_ms_per_photo": {
+                "decode": 1e3 * stages.decode.as_secs_f64() / files.len() as f64,
+                "detect": 1e3 * stages.detect.as_secs_f64() / files.len() as f64,
+                "align": 1e3 * stages.align.as_secs_f64() / files.len() as f64,
+                "embed": 1e3 * stages.embed.as_secs_f64() / files.len() as f64,
+            },
             "embedded_faces": crops.len(),
             "embed_seconds": embed_s,
             "faces_per_second": crops.len() as f64 / embed_s.max(1e-9),
@@ -310,6 +384,15 @@ pub(crate) fn bench(photos: &Path, limit: Option<usize>, on: &str, as_json: bool
                 r["faces"],
                 r["failed"],
                 r["faces_per_second"].as_f64().unwrap_or(0.0),
+            ));
+            let ms = |k: &str| r["stage_ms_per_photo"][k].as_f64().unwrap_or(0.0);
+            lines.push(format!(
+                "       per photo: decode {:.1} ms, detect {:.1} ms, align {:.1} ms (summed over the photos \
+                 run side by side), embed {:.1} ms",
+                ms("decode"),
+                ms("detect"),
+                ms("align"),
+                ms("embed")
             ));
         }
         output::lines(lines)?;

@@ -15,6 +15,8 @@ use crate::scan::{self, ScanOptions, ScanScope, ScanSummary};
 
 /// Settings key of the compute device chosen for the face networks.
 const DEVICE_KEY: &str = "faces.device";
+/// What `auto` last measured, and on which GPU adapter (see `faces::AutoChoice`).
+const AUTO_CHOICE_KEY: &str = "faces.device.auto";
 
 /// An open Kindred library.
 #[derive(Debug)]
@@ -143,7 +145,9 @@ impl Library {
         if !summary.cancelled {
             // Faces the user drew come back where the photo's faces were found again.
             faces::restore_drawn_faces(&mut self.catalog, engine)?;
+            let started = std::time::Instant::now();
             summary.people = self.update_people()?;
+            summary.stages.people = started.elapsed();
         }
         Ok(summary)
     }
@@ -175,6 +179,23 @@ impl Library {
     /// The compute device the user chose for the face networks (`auto` until they choose).
     pub fn device_setting(&self) -> Result<faces::Device> {
         Ok(self.catalog.setting(DEVICE_KEY)?.as_deref().and_then(faces::Device::parse).unwrap_or_default())
+    }
+
+    /// The face networks on `device`. For `auto`, the measurement kept in the settings is used
+    /// while the GPU adapter stays the same; a new one is measured and kept.
+    pub fn face_engine(&self, models_dir: &Path, device: faces::Device) -> Result<faces::FaceEngine> {
+        if device != faces::Device::Auto {
+            return faces::FaceEngine::load(models_dir, device);
+        }
+        let remembered =
+            self.catalog.setting(AUTO_CHOICE_KEY)?.as_deref().and_then(faces::AutoChoice::from_setting);
+        let engine = faces::FaceEngine::load_auto(models_dir, remembered.as_ref())?;
+        if let Some(choice) = engine.auto_choice()
+            && Some(choice) != remembered.as_ref()
+        {
+            self.catalog.set_setting(AUTO_CHOICE_KEY, &choice.to_setting())?;
+        }
+        Ok(engine)
     }
 
     pub fn set_device_setting(&self, device: faces::Device) -> Result<()> {

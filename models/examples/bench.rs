@@ -1,10 +1,17 @@
 //! Rough throughput of the detector, the alignment and the embedder.
 //!
 //! ```text
-//! cargo run -p kindred-models --example bench -- [cpu|gpu|auto] [seconds per measurement]
+//! bench [cpu|gpu|auto] [seconds per measurement]
+//! bench [cpu|gpu|auto] --count detect|embed N
 //! ```
 //!
-//! Needs the pinned weights in `models/weights/` (see `scripts/fetch-models`).
+//! The second form runs exactly N detections of the 640×480 image (or N embeddings of batches
+//! of 8 faces) and nothing else timed, for instruction counts (`valgrind --tool=callgrind`) or
+//! CPU time (`perf stat -e task-clock`) that do not depend on what else the machine runs.
+//! `KINDRED_CPU_KERNELS=burn` measures burn's flex backend instead of the CPU kernels.
+//!
+//! Build with `cargo build --workspace --examples`; needs the pinned weights in
+//! `models/weights/` (see `scripts/fetch-models`).
 
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -32,7 +39,16 @@ fn main() {
         Some("auto") => DevicePreference::Auto,
         Some(other) => panic!("unknown device {other}: cpu, gpu or auto"),
     };
-    let budget = Duration::from_secs_f64(args.next().map_or(5.0, |s| s.parse().expect("seconds")));
+    let next = args.next();
+    let count = if next.as_deref() == Some("--count") {
+        let what = args.next().expect("detect or embed");
+        Some((what, args.next().and_then(|n| n.parse::<usize>().ok()).expect("a count")))
+    } else {
+        None
+    };
+    let budget = Duration::from_secs_f64(
+        next.filter(|_| count.is_none()).map_or(5.0, |s| s.parse().expect("seconds")),
+    );
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let rt = Runtime::new(pref).expect("runtime");
     println!("device: {:?}", rt.info());
@@ -55,6 +71,23 @@ fn main() {
     let img = image::imageops::resize(&photo, 640, 480, FilterType::Triangle);
     let faces = detector.detect(&img, 0.6, 0.3);
     println!("faces in the 640×480 test image: {}", faces.len());
+    if let Some((what, n)) = count {
+        let crops: Vec<_> =
+            faces.iter().cycle().take(8).map(|f| align::align_face(&img, &f.landmarks)).collect();
+        let started = Instant::now();
+        for _ in 0..n {
+            match what.as_str() {
+                "detect" => drop(detector.detect(&img, 0.6, 0.3)),
+                "embed" => drop(embedder.embed(&crops)),
+                other => panic!("--count {other}: detect or embed"),
+            }
+        }
+        println!(
+            "{n} × {what}: {:.1} ms each (wall clock)",
+            1e3 * started.elapsed().as_secs_f64() / n as f64
+        );
+        return;
+    }
 
     let r = rate(budget, || {
         detector.detect(&img, 0.6, 0.3);

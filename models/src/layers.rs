@@ -9,6 +9,8 @@ use burn::nn::conv::Conv2d;
 use burn::nn::{BatchNorm, Linear, PRelu, PaddingConfig2d};
 use burn::tensor::{Device, Tensor, TensorData};
 
+use crate::cpu;
+
 /// A 1-D parameter.
 pub(crate) fn param1(data: Vec<f32>, device: &Device) -> Param<Tensor<1>> {
     let len = data.len();
@@ -106,4 +108,29 @@ pub(crate) fn linear(weight: Vec<f32>, d_in: usize, d_out: usize, bias: Vec<f32>
         weight: Param::from_data(TensorData::new(weight, [d_in, d_out]), device),
         bias: Some(param1(bias, device)),
     }
+}
+
+/// A parameter's values, copied to the host.
+pub(crate) fn host<const D: usize>(p: &Param<Tensor<D>>) -> Vec<f32> {
+    p.val().into_data().try_to_vec::<f32>().expect("weights are f32")
+}
+
+/// A convolution's bias, or zeros.
+fn bias_or_zeros(conv: &Conv2d) -> Vec<f32> {
+    let [c_out, ..] = conv.weight.dims();
+    conv.bias.as_ref().map_or_else(|| vec![0.0; c_out], host)
+}
+
+/// A 1×1 convolution of burn's as a CPU kernel.
+pub(crate) fn cpu_pointwise(conv: &Conv2d, act: cpu::Activation) -> cpu::Pointwise {
+    let [c_out, c_in, kh, kw] = conv.weight.dims();
+    assert_eq!((kh, kw, conv.groups), (1, 1, 1), "a pointwise convolution");
+    cpu::Pointwise::new(&host(&conv.weight), c_out, c_in, &bias_or_zeros(conv), act)
+}
+
+/// A depthwise 3×3 convolution of burn's as a CPU kernel.
+pub(crate) fn cpu_depthwise(conv: &Conv2d, act: cpu::Activation) -> cpu::Depthwise {
+    let [c_out, _, kh, kw] = conv.weight.dims();
+    assert_eq!((kh, kw, conv.groups), (3, 3, c_out), "a depthwise 3×3 convolution");
+    cpu::Depthwise::new(&host(&conv.weight), &bias_or_zeros(conv), act, conv.stride[0])
 }

@@ -25,6 +25,7 @@
 
 pub mod adapter;
 pub mod align;
+mod cpu;
 mod detector;
 mod embedder;
 mod error;

@@ -84,6 +84,12 @@ impl Runtime {
         }
     }
 
+    /// A hardware GPU (discrete, then integrated, then virtual), if one can be opened: what
+    /// `Auto` would run on. Never a software adapter.
+    pub fn hardware_gpu() -> Option<Runtime> {
+        open_first(&HARDWARE_KINDS).ok()
+    }
+
     /// The CPU runtime (flex). Infallible.
     pub fn cpu() -> Runtime {
         Runtime {
@@ -100,6 +106,13 @@ impl Runtime {
     /// Which device this runtime uses.
     pub fn info(&self) -> RuntimeInfo {
         self.info.clone()
+    }
+
+    /// Whether networks built on this runtime run on this crate's CPU kernels (see
+    /// `cpu`): on the CPU, unless `KINDRED_CPU_KERNELS=burn` asks for burn's flex backend
+    /// (to compare the two).
+    pub(crate) fn cpu_kernels(&self) -> bool {
+        self.info.backend == "flex" && std::env::var("KINDRED_CPU_KERNELS").map_or(true, |v| v != "burn")
     }
 }
 

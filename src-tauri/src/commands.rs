@@ -376,6 +376,16 @@ pub(crate) async fn device_info(app: AppHandle) -> CommandResult<DeviceInfo> {
             adapter: report.adapter,
             driver: report.driver,
             models: loaded.models_dir.display().to_string(),
+            auto: loaded.engine.auto_choice().map(|c| {
+                format!(
+                    "Measured on {}: {:.1} ms per photo on the graphics card, {:.1} ms on the processor, \
+                     so the {} is used.",
+                    c.adapter,
+                    c.gpu_ms,
+                    c.cpu_ms,
+                    if c.device() == kindred_core::Device::Gpu { "graphics card" } else { "processor" }
+                )
+            }),
         })
     })
     .await

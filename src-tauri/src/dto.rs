@@ -352,6 +352,8 @@ pub(crate) struct DeviceInfo {
     pub(crate) driver: String,
     /// The folder the face models were loaded from.
     pub(crate) models: String,
+    /// For `auto` with a GPU at hand: what was measured, in a sentence.
+    pub(crate) auto: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]

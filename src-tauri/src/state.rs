@@ -155,8 +155,9 @@ impl AppState {
             Some(dir) => dir.clone(),
             None => kindred_core::faces::locate_models()?,
         };
-        let loaded =
-            LoadedEngine { device, engine: Arc::new(FaceEngine::load(&models_dir, device)?), models_dir };
+        // `auto` keeps what it measured in the library's settings.
+        let engine_on_device = self.library().face_engine(&models_dir, device)?;
+        let loaded = LoadedEngine { device, engine: Arc::new(engine_on_device), models_dir };
         *engine = Some(loaded.clone());
         Ok(loaded)
     }

@@ -3,12 +3,14 @@
 //! committed a few at a time, each atomically, so the job resumes where a kill left it.
 
 use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use image::RgbImage;
 use kindred_models::align;
 use rayon::prelude::*;
 
+use super::frame::{self, Frames, Source};
 use super::{FaceEngine, MODEL_ID, thumbs};
 use crate::cancel::CancelToken;
 use crate::catalog::{Catalog, FoundFace, IssueKind, JobStatus, PhotoToAnalyze};
@@ -30,6 +32,70 @@ pub struct FacesSummary {
     pub elapsed: Duration,
     /// What the people pass that follows the job did with the new faces.
     pub people: crate::people::PeopleSummary,
+    /// Where the time went.
+    pub stages: StageTimes,
+}
+
+/// Time spent in each stage of the face pipeline. Decoding, detection and alignment run one
+/// photo per call, several photos side by side: their times are summed over the photos, and
+/// together can exceed the elapsed time. Embedding, committing and the people pass are each
+/// one call at a time: their times are elapsed times (embedding uses every core inside).
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct StageTimes {
+    /// Reading, hashing and decoding photos as shown (EXIF orientation applied).
+    pub decode: Duration,
+    /// Finding faces: every detection pass, with the scaled copies it needs.
+    pub detect: Duration,
+    /// Cutting each face's aligned crop and its thumbnail.
+    pub align: Duration,
+    /// Embedding the crops.
+    pub embed: Duration,
+    /// Recording results: the catalog's transactions and the thumbnail files, on one thread.
+    pub commit: Duration,
+    /// The people pass after the job (placing the new faces).
+    pub people: Duration,
+}
+
+/// The stages [`StageTimes`] measures, as a shared, thread-safe accumulator.
+#[derive(Debug, Default)]
+pub(crate) struct Clock {
+    nanos: [AtomicU64; 6],
+}
+
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Stage {
+    Decode,
+    Detect,
+    Align,
+    Embed,
+    Commit,
+    People,
+}
+
+impl Clock {
+    pub(crate) fn time<R>(&self, stage: Stage, f: impl FnOnce() -> R) -> R {
+        let started = Instant::now();
+        let result = f();
+        self.add(stage, started.elapsed());
+        result
+    }
+
+    pub(crate) fn add(&self, stage: Stage, elapsed: Duration) {
+        let nanos = u64::try_from(elapsed.as_nanos()).unwrap_or(u64::MAX);
+        self.nanos[stage as usize].fetch_add(nanos, Ordering::Relaxed);
+    }
+
+    pub(crate) fn times(&self) -> StageTimes {
+        let at = |stage: Stage| Duration::from_nanos(self.nanos[stage as usize].load(Ordering::Relaxed));
+        StageTimes {
+            decode: at(Stage::Decode),
+            detect: at(Stage::Detect),
+            align: at(Stage::Align),
+            embed: at(Stage::Embed),
+            commit: at(Stage::Commit),
+            people: at(Stage::People),
+        }
+    }
 }
 
 /// Pixels above which the face job does not decode a photo (the scanner's limit).
@@ -39,7 +105,8 @@ struct Analyzed {
     photo: PhotoToAnalyze,
     content_hash: String,
     faces: Vec<FoundFace>,
-    thumbnails: Vec<RgbImage>,
+    /// Each face's thumbnail, encoded (empty where encoding failed: the cache rebuilds it).
+    thumbnails: Vec<Vec<u8>>,
 }
 
 enum Outcome {
@@ -50,16 +117,27 @@ enum Outcome {
 struct Decoded {
     photo: PhotoToAnalyze,
     content_hash: String,
-    image: RgbImage,
+    frames: Frames<'static>,
 }
 
-/// Reads, hashes and decodes one photo as shown (EXIF orientation applied). With no
-/// `orientation` given, it is read from the bytes already in memory. On failure, the issue to
-/// record.
+/// Reads, hashes and decodes one photo as shown (EXIF orientation applied), at full size. With
+/// no `orientation` given, it is read from the bytes already in memory. On failure, the issue
+/// to record.
 pub(super) fn read_photo(
     path: &Path,
     orientation: Option<u8>,
 ) -> std::result::Result<(String, RgbImage), (IssueKind, String)> {
+    let (content_hash, frames) = read_scaled(path, orientation, None)?;
+    Ok((content_hash, frames.into_image()))
+}
+
+/// [`read_photo`], decoding at the smallest scale the decoder makes cheaply whose long side is
+/// at least `min_side` (`None`: full size); the frames decode it again larger on demand.
+pub(super) fn read_scaled(
+    path: &Path,
+    orientation: Option<u8>,
+    min_side: Option<u32>,
+) -> std::result::Result<(String, Frames<'static>), (IssueKind, String)> {
     let bytes = std::fs::read(path).map_err(|e| match e.kind() {
         std::io::ErrorKind::NotFound => {
             (IssueKind::Vanished, "the file disappeared before its faces were found".to_string())
@@ -78,14 +156,27 @@ pub(super) fn read_photo(
             None,
         ),
     };
-    let decoded = kindred_media::decode(&bytes, format, None, MAX_PIXELS)
+    let decoded = kindred_media::decode(&bytes, format, min_side, MAX_PIXELS)
         .map_err(|problem| crate::scan::issue_for(format, &problem, MAX_PIXELS))?;
-    Ok((content_hash, kindred_media::orient(decoded.image, orientation)))
+    // Orientations 5 to 8 turn the picture a quarter.
+    let full = if (5..=8).contains(&orientation) {
+        (decoded.full_height, decoded.full_width)
+    } else {
+        (decoded.full_width, decoded.full_height)
+    };
+    let image = kindred_media::orient(decoded.image, orientation);
+    let source = Source { bytes, format, orientation, max_pixels: MAX_PIXELS };
+    Ok((content_hash, Frames::scaled(image, full, source)))
 }
 
-fn decode(photo: PhotoToAnalyze) -> std::result::Result<Decoded, Outcome> {
-    match read_photo(&photo.path, photo.orientation) {
-        Ok((content_hash, image)) => Ok(Decoded { photo, content_hash, image }),
+fn decode(
+    photo: PhotoToAnalyze,
+    engine: &FaceEngine,
+    clock: &Clock,
+) -> std::result::Result<Decoded, Outcome> {
+    let min_side = Some(engine.options.first_pass_side);
+    match clock.time(Stage::Decode, || read_scaled(&photo.path, photo.orientation, min_side)) {
+        Ok((content_hash, frames)) => Ok(Decoded { photo, content_hash, frames }),
         Err((kind, message)) => Err(Outcome::Failed { photo, kind, message }),
     }
 }
@@ -98,9 +189,10 @@ pub(crate) fn run_faces_job(
     cancel: &CancelToken,
 ) -> Result<FacesSummary> {
     let started = Instant::now();
+    let clock = Clock::default();
     let summary = catalog.run_job(
         "faces",
-        |catalog, job| analyze_all(catalog, engine, cache_dir, sink, cancel, job),
+        |catalog, job| analyze_all(catalog, engine, cache_dir, sink, cancel, job, &clock),
         |s| {
             if s.cancelled {
                 (JobStatus::Cancelled, None)
@@ -109,7 +201,7 @@ pub(crate) fn run_faces_job(
             }
         },
     )?;
-    Ok(FacesSummary { elapsed: started.elapsed(), ..summary })
+    Ok(FacesSummary { elapsed: started.elapsed(), stages: clock.times(), ..summary })
 }
 
 fn analyze_all(
@@ -119,6 +211,7 @@ fn analyze_all(
     sink: &dyn EventSink,
     cancel: &CancelToken,
     job: i64,
+    clock: &Clock,
 ) -> Result<FacesSummary> {
     let todo = catalog.photos_needing_faces(MODEL_ID)?;
     let total = todo.len() as u64;
@@ -132,6 +225,7 @@ fn analyze_all(
         !cancelled
     };
     let record = |outcomes: Vec<Outcome>| -> Result<()> {
+        let started = Instant::now();
         let now = time::now_utc();
         let mut thumbnails_to_write = Vec::new();
         {
@@ -175,12 +269,15 @@ fn analyze_all(
         }
         catalog.update_job_progress(job, done, total)?;
         // The cache can always be rebuilt from the photos, so a failed write is not an error.
-        for (face_id, thumbnail) in thumbnails_to_write {
-            let _ = thumbs::save(cache_dir, face_id, &thumbnail);
+        for (face_id, jpeg) in thumbnails_to_write {
+            if !jpeg.is_empty() {
+                let _ = thumbs::save_encoded(cache_dir, face_id, &jpeg);
+            }
         }
+        clock.add(Stage::Commit, started.elapsed());
         Ok(())
     };
-    analyze_chunks(engine, chunks, keep_going, record)?;
+    analyze_chunks(engine, chunks, keep_going, record, clock)?;
     summary.cancelled = cancelled;
     Ok(summary)
 }
@@ -201,12 +298,16 @@ fn analyze_chunks<R>(
     mut chunks: impl Iterator<Item = Vec<PhotoToAnalyze>>,
     mut keep_going: impl FnMut() -> bool,
     mut record: R,
+    clock: &Clock,
 ) -> Result<()>
 where
     R: FnMut(Vec<Outcome>) -> Result<()> + Send,
 {
     let find_chunk = |photos: Vec<PhotoToAnalyze>| -> Vec<Found> {
-        photos.into_par_iter().map(|photo| decode(photo).map(|d| find_faces(engine, d))).collect()
+        photos
+            .into_par_iter()
+            .map(|photo| decode(photo, engine, clock).map(|d| find_faces(engine, d, clock)))
+            .collect()
     };
     let mut pending: Option<Vec<Found>> = None;
     loop {
@@ -215,12 +316,12 @@ where
             (None, None) => break,
             (None, Some(photos)) => Some(find_chunk(photos)),
             (Some(found), None) => {
-                record(embed_chunk(engine, found))?;
+                record(embed_chunk(engine, found, clock))?;
                 None
             }
             (Some(found), Some(photos)) => {
                 let (recorded, next_found) =
-                    rayon::join(|| record(embed_chunk(engine, found)), || find_chunk(photos));
+                    rayon::join(|| record(embed_chunk(engine, found, clock)), || find_chunk(photos));
                 recorded?;
                 Some(next_found)
             }
@@ -235,6 +336,7 @@ where
 pub(crate) fn analyze_files(
     engine: &FaceEngine,
     files: &[std::path::PathBuf],
+    clock: &Clock,
 ) -> Vec<std::result::Result<Vec<FoundFace>, String>> {
     let mut results = Vec::with_capacity(files.len());
     let chunks = files.chunks(chunk_size()).map(|chunk| {
@@ -251,21 +353,34 @@ pub(crate) fn analyze_files(
         }));
         Ok(())
     };
-    analyze_chunks(engine, chunks, || true, record).expect("recording in memory cannot fail");
+    analyze_chunks(engine, chunks, || true, record, clock).expect("recording in memory cannot fail");
     results
 }
 
-/// Finds the faces of one decoded photo and cuts their aligned crops and thumbnails; the
-/// decoded photo is dropped as soon as they are cut.
-fn find_faces(engine: &FaceEngine, decoded: Decoded) -> (Analyzed, Vec<RgbImage>) {
-    let Decoded { photo, content_hash, image } = decoded;
-    let detections = engine.detect(&image);
+/// Finds the faces of one decoded photo and cuts their aligned crops and thumbnails, from a
+/// frame decoded again larger where the smallest face needs it; the decoded photo is dropped
+/// as soon as they are cut.
+fn find_faces(engine: &FaceEngine, decoded: Decoded, clock: &Clock) -> (Analyzed, Vec<RgbImage>) {
+    let Decoded { photo, content_hash, mut frames } = decoded;
+    let started = Instant::now();
+    let detections = engine.find_faces(&mut frames);
+    let redecoded = frames.redecoding();
+    clock.add(Stage::Detect, started.elapsed().saturating_sub(redecoded));
+    let started = Instant::now();
+    let (full_w, full_h) = frames.full_size();
+    let needed = detections.iter().map(|d| frame::long_side_for(d, full_w.max(full_h))).max().unwrap_or(0);
+    frames.at_least(needed);
     let mut faces = Vec::with_capacity(detections.len());
     let mut thumbnails = Vec::with_capacity(detections.len());
     let mut crops = Vec::with_capacity(detections.len());
+    let (sx, sy) = frames.scale();
+    let image = frames.image();
     for d in detections {
-        crops.push(align::align_face(&image, &d.landmarks));
-        thumbnails.push(thumbs::render(&image, d.x, d.y, d.w, d.h));
+        let landmarks = d.landmarks.map(|[x, y]| [x * sx, y * sy]);
+        crops.push(align::align_face(image, &landmarks));
+        // Encoded here, side by side with the other photos, rather than by the one writer.
+        let thumbnail = thumbs::render(image, d.x * sx, d.y * sy, d.w * sx, d.h * sy);
+        thumbnails.push(thumbs::encode(&thumbnail).unwrap_or_default());
         faces.push(FoundFace {
             x: d.x,
             y: d.y,
@@ -276,11 +391,14 @@ fn find_faces(engine: &FaceEngine, decoded: Decoded) -> (Analyzed, Vec<RgbImage>
             embedding: Vec::new(),
         });
     }
+    let redecoded_here = frames.redecoding() - redecoded;
+    clock.add(Stage::Decode, frames.redecoding());
+    clock.add(Stage::Align, started.elapsed().saturating_sub(redecoded_here));
     (Analyzed { photo, content_hash, faces, thumbnails }, crops)
 }
 
 /// Embeds the crops of a chunk's photos in one batch and attaches each embedding to its face.
-fn embed_chunk(engine: &FaceEngine, found: Vec<Found>) -> Vec<Outcome> {
+fn embed_chunk(engine: &FaceEngine, found: Vec<Found>, clock: &Clock) -> Vec<Outcome> {
     let mut pending = Vec::with_capacity(found.len());
     let mut crops = Vec::new();
     for item in found {
@@ -289,7 +407,7 @@ fn embed_chunk(engine: &FaceEngine, found: Vec<Found>) -> Vec<Outcome> {
             analyzed
         }));
     }
-    let mut embeddings = engine.embed_crops(&crops).into_iter();
+    let mut embeddings = clock.time(Stage::Embed, || engine.embed_crops(&crops)).into_iter();
     pending
         .into_iter()
         .map(|item| match item {

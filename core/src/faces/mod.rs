@@ -1,9 +1,12 @@
-//! The face pipeline: decode → orient → detect (downscaled, plus a tiled pass for crowds) →
-//! align from the original pixels → embed. `models` does the arithmetic; this module decides
+//! The face pipeline: decode (at the scale detection needs) → orient → detect (downscaled,
+//! plus a tiled pass for crowds) → align (from a frame decoded as large as the smallest face
+//! needs) → embed. `models` does the arithmetic; this module decides
 //! what to feed it and keeps the results.
 
 mod detect;
+mod device;
 mod drawn;
+mod frame;
 mod job;
 #[cfg(test)]
 mod tests;
@@ -20,8 +23,9 @@ use crate::error::{Error, ErrorKind, Result};
 pub use detect::DetectOptions;
 pub use drawn::MIN_DRAWN_SIDE;
 pub(crate) use drawn::{check_drawn_box, face_in_photo_box, restore_drawn_faces};
-pub use job::FacesSummary;
+pub use device::AutoChoice;
 pub(crate) use job::run_faces_job;
+pub use job::{FacesSummary, StageTimes};
 pub use thumbs::PhotoPreview;
 pub(crate) use thumbs::{face_thumbnail, photo_preview};
 
@@ -32,7 +36,8 @@ pub const MODEL_ID: &str = "yunet-2023mar-int8bq+sface-2021dec-int8bq";
 /// Where the networks should run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Device {
-    /// A hardware GPU when there is one, else the CPU.
+    /// The faster of a hardware GPU (when there is one) and the CPU, measured (see
+    /// [`AutoChoice`]).
     #[default]
     Auto,
     /// A GPU through wgpu, or an error.
@@ -101,6 +106,8 @@ pub struct FaceEngine {
     detector: Detector,
     embedder: Embedder,
     pub options: DetectOptions,
+    /// For `auto` with a GPU at hand: what was measured, and so chosen.
+    auto: Option<AutoChoice>,
 }
 
 impl std::fmt::Debug for FaceEngine {
@@ -155,10 +162,32 @@ fn model_error(what: &str, e: kindred_models::ModelError) -> Error {
 }
 
 impl FaceEngine {
-    /// Loads both networks from `models_dir` (checking their sha256) onto `device`.
+    /// Loads both networks from `models_dir` (checking their sha256) onto `device`. `Auto`
+    /// with a hardware GPU measures it against the CPU (see [`load_auto`](Self::load_auto)).
     pub fn load(models_dir: &Path, device: Device) -> Result<FaceEngine> {
-        let runtime = Runtime::new(device.preference())
-            .map_err(|e| model_error("cannot open the compute device", e))?;
+        match device {
+            Device::Auto => FaceEngine::load_auto(models_dir, None),
+            _ => FaceEngine::load_on(
+                models_dir,
+                Runtime::new(device.preference())
+                    .map_err(|e| model_error("cannot open the compute device", e))?,
+            ),
+        }
+    }
+
+    /// Loads both networks for `auto`: on the CPU without a hardware GPU; else on the faster
+    /// of the GPU and the CPU, as `remembered` says when it was measured on this adapter, or
+    /// as a new measurement says (see [`auto_choice`](Self::auto_choice)).
+    pub fn load_auto(models_dir: &Path, remembered: Option<&AutoChoice>) -> Result<FaceEngine> {
+        device::load_auto(models_dir, Runtime::hardware_gpu(), remembered)
+    }
+
+    /// What `auto` measured and chose by, where it had a GPU to consider.
+    pub fn auto_choice(&self) -> Option<&AutoChoice> {
+        self.auto.as_ref()
+    }
+
+    fn load_on(models_dir: &Path, runtime: Runtime) -> Result<FaceEngine> {
         let yunet = weights::verify(models_dir.join(weights::YUNET_FILE))
             .map_err(|e| model_error("cannot use the face detector weights", e))?;
         let sface = weights::verify(models_dir.join(weights::SFACE_FILE))
@@ -167,7 +196,7 @@ impl FaceEngine {
             .map_err(|e| model_error("cannot load the face detector", e))?;
         let embedder = Embedder::from_onnx(&sface, &runtime)
             .map_err(|e| model_error("cannot load the face embedder", e))?;
-        Ok(FaceEngine { runtime, detector, embedder, options: DetectOptions::default() })
+        Ok(FaceEngine { runtime, detector, embedder, options: DetectOptions::default(), auto: None })
     }
 
     pub fn device(&self) -> DeviceReport {
@@ -178,7 +207,17 @@ impl FaceEngine {
     /// pipeline: decode, orient, detect, align, embed. One entry per file: its faces, or why
     /// it could not be read.
     pub fn analyze_files(&self, files: &[PathBuf]) -> Vec<std::result::Result<Vec<FoundFace>, String>> {
-        job::analyze_files(self, files)
+        job::analyze_files(self, files, &job::Clock::default())
+    }
+
+    /// [`analyze_files`](Self::analyze_files), and the time each stage took.
+    pub fn analyze_files_timed(
+        &self,
+        files: &[PathBuf],
+    ) -> (Vec<std::result::Result<Vec<FoundFace>, String>>, StageTimes) {
+        let clock = job::Clock::default();
+        let results = job::analyze_files(self, files, &clock);
+        (results, clock.times())
     }
 
     /// The aligned 112×112 crops of the faces in image files, at most `limit` (for measuring
@@ -200,6 +239,20 @@ impl FaceEngine {
 
     /// Faces (boxes and landmarks, no embeddings) in an oriented photo.
     pub fn detect(&self, photo: &RgbImage) -> Vec<kindred_models::Detection> {
+        self.find_faces(&mut frame::Frames::full(photo))
+    }
+
+    /// Faces (boxes and landmarks, no embeddings) in an image file, in its full-size pixels
+    /// as shown, found as the face job finds them: on the file decoded at the scale the
+    /// detector needs (`scaled`), or at full size.
+    pub fn detect_file(&self, path: &Path, scaled: bool) -> Result<Vec<kindred_models::Detection>> {
+        let min_side = scaled.then_some(self.options.first_pass_side);
+        let (_, mut frames) = job::read_scaled(path, None, min_side)
+            .map_err(|(_, message)| Error::new(ErrorKind::Io, format!("{}: {message}", path.display())))?;
+        Ok(self.find_faces(&mut frames))
+    }
+
+    fn find_faces(&self, photo: &mut frame::Frames<'_>) -> Vec<kindred_models::Detection> {
         detect::find_faces(&self.detector, photo, &self.options)
     }
 
@@ -210,6 +263,18 @@ impl FaceEngine {
         }
         self.embedder.embed(crops).into_iter().map(|e| e.to_vec()).collect()
     }
+}
+
+/// The threads the face pipeline runs on (`RAYON_NUM_THREADS`, else one per core).
+pub fn worker_threads() -> usize {
+    rayon::current_num_threads()
+}
+
+/// A photo decoded as the face job reads it (EXIF orientation applied).
+pub fn read_oriented(path: &Path) -> Result<RgbImage> {
+    job::read_photo(path, None)
+        .map(|(_, image)| image)
+        .map_err(|(_, message)| Error::new(ErrorKind::Io, format!("{}: {message}", path.display())))
 }
 
 /// Cosine similarity of two L2-normalised embeddings.

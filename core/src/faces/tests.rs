@@ -264,4 +264,221 @@ fn a_drawn_face_is_named_kept_through_new_searches_and_undone() {
     assert!(library.drawn_face_ids(field_id).unwrap().is_empty());
     library.find_faces(engine(), &NoProgress, &CancelToken::new()).unwrap();
     assert!(library.faces_of_photo(field_id).unwrap().is_empty(), "an undone box is not made again");
+mod auto_device {
+    use super::device::{AutoPlan, adapter_key, load_auto, plan};
+    use super::*;
+
+    fn measured(adapter: &str, gpu_ms: f64, cpu_ms: f64) -> AutoChoice {
+        AutoChoice { adapter: adapter.into(), gpu_ms, cpu_ms }
+    }
+
+    #[test]
+    fn without_a_hardware_gpu_auto_is_the_cpu_and_measures_nothing() {
+        assert_eq!(plan(None, None), AutoPlan::Cpu);
+        assert_eq!(plan(None, Some(&measured("Radeon (RADV)", 5.0, 20.0))), AutoPlan::Cpu);
+    }
+
+    #[test]
+    fn a_new_or_changed_adapter_is_measured_and_the_same_one_is_not() {
+        let kept = measured("Intel UHD 620 (Mesa 23.1)", 30.0, 20.0);
+        assert_eq!(
+            plan(Some("Intel UHD 620 (Mesa 23.1)"), None),
+            AutoPlan::Measure("Intel UHD 620 (Mesa 23.1)".into())
+        );
+        assert_eq!(plan(Some("Intel UHD 620 (Mesa 23.1)"), Some(&kept)), AutoPlan::Remembered(kept.clone()));
+        // A driver update is a new adapter: its speed may have changed.
+        assert_eq!(
+            plan(Some("Intel UHD 620 (Mesa 24.0)"), Some(&kept)),
+            AutoPlan::Measure("Intel UHD 620 (Mesa 24.0)".into())
+        );
+    }
+
+    #[test]
+    fn the_faster_device_is_chosen_and_a_slower_gpu_never() {
+        assert_eq!(measured("integrated", 31.0, 20.0).device(), Device::Cpu);
+        assert_eq!(measured("discrete", 2.0, 20.0).device(), Device::Gpu);
+        assert_eq!(measured("even", 20.0, 20.0).device(), Device::Cpu);
+    }
+
+    #[test]
+    fn a_measurement_survives_the_settings() {
+        let choice = measured("NVIDIA H100 80GB HBM3 (NVIDIA 550.54)", 0.4125, 21.5);
+        assert_eq!(AutoChoice::from_setting(&choice.to_setting()), Some(choice));
+        assert_eq!(AutoChoice::from_setting("garbage"), None);
+        assert_eq!(AutoChoice::from_setting("1\tx"), None);
+    }
+
+    #[test]
+    fn adapters_are_known_by_name_and_driver() {
+        let info = kindred_models::Runtime::cpu().info();
+        assert_eq!(adapter_key(&info), "cpu");
+        let gpu = kindred_models::RuntimeInfo {
+            driver: "llvmpipe Mesa 22.3.6".into(),
+            adapter: "llvmpipe".into(),
+            ..info
+        };
+        assert_eq!(adapter_key(&gpu), "llvmpipe (llvmpipe Mesa 22.3.6)");
+    }
+
+    /// Where no hardware GPU exists (CI, this project's machines), `auto` in a library is the
+    /// CPU and keeps nothing; a kept measurement of an adapter that is gone is ignored.
+    #[test]
+    fn auto_in_a_library_without_a_gpu_is_the_cpu() {
+        if kindred_models::Runtime::hardware_gpu().is_some() {
+            eprintln!("auto_in_a_library_without_a_gpu_is_the_cpu: this machine has a GPU; skipped");
+            return;
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let library = Library::open(&dir.path().join("library.db")).unwrap();
+        let models = locate_models().unwrap();
+        let engine = library.face_engine(&models, Device::Auto).unwrap();
+        assert_eq!(engine.device().kind, "cpu");
+        assert_eq!(engine.auto_choice(), None);
+    }
+
+    /// Opt-in (`KINDRED_GPU_TESTS=1`): Mesa's software Vulkan stands in for a GPU. It is slower
+    /// than the CPU, so `auto` measures both and keeps the CPU; told the same adapter again, it
+    /// keeps that measurement without measuring.
+    #[test]
+    fn auto_keeps_the_cpu_over_a_slower_gpu() {
+        if std::env::var("KINDRED_GPU_TESTS").as_deref() != Ok("1") {
+            eprintln!("auto_keeps_the_cpu_over_a_slower_gpu: set KINDRED_GPU_TESTS=1 to run");
+            return;
+        }
+        let gpu =
+            kindred_models::Runtime::new(kindred_models::DevicePreference::Gpu).expect("a wgpu adapter");
+        let models = locate_models().unwrap();
+        let engine = load_auto(&models, Some(gpu.clone()), None).unwrap();
+        let choice = engine.auto_choice().cloned().expect("a measurement");
+        eprintln!("measured: {choice:?}");
+        assert_eq!(choice.adapter, adapter_key(&gpu.info()));
+        assert!(choice.gpu_ms > choice.cpu_ms, "{choice:?}");
+        assert_eq!(engine.device().kind, "cpu");
+        assert_eq!(engine.device().backend, "flex");
+        let again = load_auto(&models, Some(gpu), Some(&choice)).unwrap();
+        assert_eq!(again.auto_choice(), Some(&choice));
+        assert_eq!(again.device().backend, "flex");
+    }
+}
+
+/// Four copies of the Solvay photo in one: 116 faces of 9 to 14 pixels at the first pass's
+/// scale, where YuNet finds almost none; the tiled pass finds them.
+#[test]
+fn a_crowd_of_faces_too_small_for_the_first_pass_is_found_by_the_tiled_pass() {
+    let solvay = read_oriented(&sample("solvay-1927.jpg")).unwrap();
+    let (w, h) = solvay.dimensions();
+    let mut crowd = image::RgbImage::new(2 * w, 2 * h);
+    for (x, y) in [(0, 0), (w, 0), (0, h), (w, h)] {
+        image::imageops::replace(&mut crowd, &solvay, i64::from(x), i64::from(y));
+    }
+    let first_only = DetectOptions { crowd_min_faces: usize::MAX, ..DetectOptions::default() };
+    let first = detect::find_faces(&engine().detector, &mut frame::Frames::full(&crowd), &first_only);
+    assert!(first.len() < 10, "the first pass alone finds {} faces", first.len());
+    let found = engine().detect(&crowd);
+    assert!((112..=120).contains(&found.len()), "{} faces of 116", found.len());
+}
+
+/// Where the first pass sees every face well within YuNet's range, the tiled pass does not run:
+/// the Solvay photo's 29 faces come from the first pass alone.
+#[test]
+fn the_tiled_pass_runs_only_on_faces_near_the_smallest_size() {
+    let solvay = read_oriented(&sample("solvay-1927.jpg")).unwrap();
+    let options = DetectOptions::default();
+    let (copy_w, copy_h) = (640, (640 * solvay.height() + solvay.width() / 2) / solvay.width());
+    let copy = image::imageops::thumbnail(&solvay, copy_w, copy_h);
+    let first = engine().detector.detect(&copy, options.score_threshold, options.nms_iou);
+    assert_eq!(first.len(), 29);
+    assert!(!options.wants_tiles(&first, solvay.width()));
+    let tiny = kindred_models::Detection { h: 12.0, ..first[0] };
+    assert!(options.wants_tiles(&[first[0], tiny], solvay.width()));
+    // Never on a photo the first pass saw at full size.
+    assert!(!options.wants_tiles(&[tiny], 640));
+}
+
+/// The sample photos (two of them decoded at half size) and a phone-sized copy of the Solvay
+/// photo (4032 pixels wide, decoded at a quarter, its faces decoded again larger for their
+/// crops).
+fn photos_to_decode_scaled(dir: &Path) -> Vec<PathBuf> {
+    let mut photos: Vec<PathBuf> = Vec::new();
+    for folder in [sample(""), Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/data/public-domain")]
+    {
+        let Ok(entries) = std::fs::read_dir(&folder) else { continue };
+        photos.extend(
+            entries.flatten().map(|e| e.path()).filter(|p| p.extension().is_some_and(|e| e == "jpg")),
+        );
+    }
+    photos.sort();
+    let solvay = read_oriented(&sample("solvay-1927.jpg")).unwrap();
+    let (w, h) = solvay.dimensions();
+    let phone = image::imageops::resize(&solvay, 4032, 4032 * h / w, image::imageops::FilterType::Triangle);
+    let path = dir.join("solvay-4032.jpg");
+    phone.save(&path).unwrap();
+    photos.push(path);
+    photos
+}
+
+/// Decoding at the scale the detector needs finds the faces of a full decode, in the same
+/// full-size places, and the crops cut from the frames decoded for them embed like crops cut
+/// from the full photo.
+#[test]
+fn scaled_decoding_finds_the_faces_of_a_full_decode() {
+    let dir = tempfile::tempdir().unwrap();
+    let photos = photos_to_decode_scaled(dir.path());
+    assert!(photos.len() >= 7, "{photos:?}");
+    let mut scaled_frames = 0;
+    for path in &photos {
+        let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        let full = engine().detect_file(path, false).unwrap();
+        let scaled = engine().detect_file(path, true).unwrap();
+        let (_, frames) = job::read_scaled(path, None, Some(engine().options.first_pass_side)).unwrap();
+        scaled_frames += usize::from(frames.image().dimensions() != frames.full_size());
+        assert_eq!(scaled.len(), full.len(), "{name}: {} faces scaled, {} full", scaled.len(), full.len());
+        assert!(!full.is_empty(), "{name}");
+        // A first-pass pixel in full-size pixels: the detector's own resolution.
+        let (w, h) = frames.full_size();
+        let unit = w.max(h) as f32 / engine().options.first_pass_side.min(w.max(h)) as f32;
+        let mut shift = [0.0f32; 2];
+        let mut wandering = std::collections::HashSet::new();
+        for f in &full {
+            let best = scaled
+                .iter()
+                .max_by(|a, b| {
+                    let iou = |d: &kindred_models::Detection| {
+                        crate::geometry::iou([f.x, f.y, f.w, f.h], [d.x, d.y, d.w, d.h])
+                    };
+                    iou(a).total_cmp(&iou(b))
+                })
+                .unwrap();
+            let iou = crate::geometry::iou([f.x, f.y, f.w, f.h], [best.x, best.y, best.w, best.h]);
+            assert!(iou > 0.75, "{name}: face at ({}, {}) found scaled at IoU {iou}", f.x, f.y);
+            for (p, q) in f.landmarks.iter().zip(&best.landmarks) {
+                let off = (p[0] - q[0]).hypot(p[1] - q[1]) / unit;
+                if off >= 2.5 {
+                    // YuNet's landmarks on faces near its smallest size move with any resampling.
+                    assert!(f.w / unit < 24.0, "{name}: a landmark {off} first-pass px away on a face {f:?}");
+                    wandering.insert((f.x as i64, f.y as i64));
+                }
+                shift[0] += (q[0] - p[0]) / unit / (5 * full.len()) as f32;
+                shift[1] += (q[1] - p[1]) / unit / (5 * full.len()) as f32;
+            }
+        }
+        // Noise of a few tenths of a pixel, no shift: both decodes map to the same places.
+        println!(
+            "{name}: {} faces, {} with a landmark moved by 2.5 first-pass px or more, mean landmark shift {shift:?} first-pass px",
+            full.len(),
+            wandering.len()
+        );
+        assert!(wandering.len() * 10 <= full.len(), "{name}: {} faces moved", wandering.len());
+        assert!(shift[0].abs() < 0.3 && shift[1].abs() < 0.3, "{name}: landmarks shifted by {shift:?}");
+        // The job's crops and embeddings against crops cut from the full decode.
+        let found = engine().analyze_files(std::slice::from_ref(path)).pop().unwrap().unwrap();
+        assert_eq!(found.len(), full.len(), "{name}");
+        let image = read_oriented(path).unwrap();
+        let crops: Vec<_> = found.iter().map(|f| align::align_face(&image, &f.landmarks)).collect();
+        for (face, embedding) in found.iter().zip(engine().embed_crops(&crops)) {
+            let similarity = cosine(&face.embedding, &embedding);
+            assert!(similarity > 0.9, "{name}: face at ({}, {}): cosine {similarity}", face.x, face.y);
+        }
+    }
+    assert!(scaled_frames >= 3, "only {scaled_frames} photos were decoded scaled");
 }

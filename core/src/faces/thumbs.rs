@@ -27,15 +27,27 @@ fn path_for(cache_dir: &Path, face_id: i64) -> PathBuf {
     cache_dir.join("faces").join(format!("{face_id}.jpg"))
 }
 
+/// A thumbnail as the JPEG file the cache holds.
+pub(crate) fn encode(thumbnail: &RgbImage) -> std::io::Result<Vec<u8>> {
+    let mut bytes = Vec::new();
+    thumbnail
+        .write_to(&mut std::io::Cursor::new(&mut bytes), image::ImageFormat::Jpeg)
+        .map_err(std::io::Error::other)?;
+    Ok(bytes)
+}
+
 /// Writes a thumbnail atomically (temporary file in the same folder, then rename), so a reader
 /// never sees half of one.
 pub(crate) fn save(cache_dir: &Path, face_id: i64, thumbnail: &RgbImage) -> std::io::Result<PathBuf> {
+    save_encoded(cache_dir, face_id, &encode(thumbnail)?)
+}
+
+/// [`save`] for a thumbnail already encoded by [`encode`].
+pub(crate) fn save_encoded(cache_dir: &Path, face_id: i64, jpeg: &[u8]) -> std::io::Result<PathBuf> {
     let path = path_for(cache_dir, face_id);
     std::fs::create_dir_all(path.parent().unwrap_or(cache_dir))?;
     crate::files::write_atomically(&path, crate::files::Durability::Cache, |file| {
-        thumbnail
-            .write_to(&mut std::io::BufWriter::new(file), image::ImageFormat::Jpeg)
-            .map_err(std::io::Error::other)
+        std::io::Write::write_all(file, jpeg)
     })?;
     Ok(path)
 }

@@ -1,5 +1,6 @@
 //! The YuNet face detector.
 
+mod batcher;
 mod decode;
 mod net;
 #[cfg(test)]
@@ -8,9 +9,12 @@ mod tests;
 use burn::module::Module;
 use burn::tensor::{Device, Tensor, TensorData};
 use image::RgbImage;
+use rayon::prelude::*;
 
+use crate::cpu::YuNetCpu;
 use crate::onnx::Constants;
-use crate::{ModelError, Runtime};
+use crate::{ComputeKind, ModelError, Runtime};
+use batcher::Batcher;
 use decode::Level;
 use net::{HEAD_CHANNELS, YuNet};
 
@@ -38,8 +42,18 @@ pub struct Detection {
 /// upscale); see the project notes for why.
 #[derive(Debug)]
 pub struct Detector {
-    net: YuNet,
-    device: Device,
+    net: Net,
+}
+
+/// The network on its device.
+#[derive(Debug)]
+#[expect(clippy::large_enum_variant, reason = "one per detector, never moved after loading")]
+enum Net {
+    /// burn's module (on a GPU, or on the CPU where the CPU kernels are turned off). On a GPU,
+    /// single detections of several threads are batched.
+    Burn { net: YuNet, device: Device, batcher: Option<Batcher> },
+    /// The CPU kernels.
+    Cpu(YuNetCpu),
 }
 
 /// Rounds up to the multiple of 32 that YuNet's five stride-2 stages need.
@@ -58,13 +72,40 @@ impl Detector {
         let mut constants = Constants::from_onnx(bytes)?;
         let net = YuNet::load(&mut constants, &rt.device)?;
         constants.finish()?;
-        Ok(Detector { net: net.valid(), device: rt.device.clone() })
+        let net = if rt.cpu_kernels() {
+            Net::Cpu(net.to_cpu())
+        } else {
+            let batcher = (rt.info().kind == ComputeKind::Gpu).then(Batcher::default);
+            Net::Burn { net: net.valid(), device: rt.device.clone(), batcher }
+        };
+        Ok(Detector { net })
     }
 
     /// Faces in `image` with a score of at least `score_threshold` (OpenCV uses 0.9; 0.6 to
     /// 0.8 suits photo albums), after non-maximum suppression at IoU `nms_iou` (0.3 is
     /// usual). Best first.
+    ///
+    /// On a GPU, calls made at the same time from several threads on images of one padded
+    /// size run as one batch, with the same results.
     pub fn detect(&self, image: &RgbImage, score_threshold: f32, nms_iou: f32) -> Vec<Detection> {
+        if let Net::Burn { net, device, batcher: Some(batcher) } = &self.net
+            && image.width() > 0
+            && image.height() > 0
+        {
+            let (pw, ph) = (pad32(image.width() as usize), pad32(image.height() as usize));
+            let levels = Level::for_input(pw, ph);
+            let input = bgr_phases(&[image], pw, ph).concat();
+            let out = batcher.run((pw, ph), input, |inputs| {
+                let n = inputs.len();
+                let plane = 3 * (pw / 2) * (ph / 2);
+                let phases: [Vec<f32>; 4] = std::array::from_fn(|p| {
+                    inputs.iter().flat_map(|i| i[p * plane..(p + 1) * plane].iter().copied()).collect()
+                });
+                let out = burn_forward(net, device, phases, n, pw, ph);
+                out.chunks_exact(out.len() / n).map(<[f32]>::to_vec).collect()
+            });
+            return decode::nms(decode::decode(&out, &levels, score_threshold), nms_iou);
+        }
         self.detect_batch(&[image], score_threshold, nms_iou).pop().unwrap_or_default()
     }
 
@@ -87,15 +128,40 @@ impl Detector {
         }
         let (pw, ph) = (pad32(width), pad32(height));
         let levels = Level::for_input(pw, ph);
-        let n = images.len();
-        let phases = bgr_phases(images, pw, ph)
-            .map(|data| Tensor::<4>::from_data(TensorData::new(data, [n, 3, ph / 2, pw / 2]), &self.device));
-        let out = self.net.forward(phases).into_data().try_into_vec::<f32>().expect("YuNet output is f32");
-        let per_image = HEAD_CHANNELS * levels.iter().map(Level::cells).sum::<usize>();
-        out.chunks_exact(per_image)
-            .map(|o| decode::nms(decode::decode(o, &levels, score_threshold), nms_iou))
-            .collect()
+        let faces = |out: &[f32]| decode::nms(decode::decode(out, &levels, score_threshold), nms_iou);
+        match &self.net {
+            Net::Cpu(net) => {
+                let threads = rayon::current_num_threads();
+                // Images side by side when there are enough to go round, else each layer
+                // split between the threads.
+                if images.len() >= threads && threads > 1 {
+                    images.par_iter().map(|image| faces(&net.forward(image, pw, ph, false))).collect()
+                } else {
+                    images.iter().map(|image| faces(&net.forward(image, pw, ph, true))).collect()
+                }
+            }
+            Net::Burn { net, device, .. } => {
+                let out = burn_forward(net, device, bgr_phases(images, pw, ph), images.len(), pw, ph);
+                let per_image = HEAD_CHANNELS * levels.iter().map(Level::cells).sum::<usize>();
+                out.chunks_exact(per_image).map(faces).collect()
+            }
+        }
     }
+}
+
+/// The head outputs of `n` images (see [`bgr_phases`]) through burn's module: per image,
+/// `HEAD_CHANNELS × cells`.
+fn burn_forward(
+    net: &YuNet,
+    device: &Device,
+    phases: [Vec<f32>; 4],
+    n: usize,
+    pw: usize,
+    ph: usize,
+) -> Vec<f32> {
+    let phases =
+        phases.map(|data| Tensor::<4>::from_data(TensorData::new(data, [n, 3, ph / 2, pw / 2]), device));
+    net.forward(phases).into_data().try_into_vec::<f32>().expect("YuNet output is f32")
 }
 
 /// The network input: the four polyphase components `(py, px)` = (0, 0), (0, 1), (1, 0),

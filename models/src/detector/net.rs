@@ -10,7 +10,8 @@ use burn::tensor::ops::{InterpolateMode, InterpolateOptions};
 use burn::tensor::{Device, Tensor, TensorData};
 
 use crate::ModelError;
-use crate::layers::{ConvSpec, param1};
+use crate::cpu::{self, Activation};
+use crate::layers::{ConvSpec, cpu_depthwise, cpu_pointwise, host, param1};
 use crate::onnx::{Attr, Constants, Data};
 
 /// Channels of the merged head output, in this order: cls, obj, bbox (4), kps (10).
@@ -100,6 +101,24 @@ impl Stem {
         Stem { phases }
     }
 
+    /// The 3×3 kernel `[16][3][3][3]` and bias the phases were made from.
+    fn weight_3x3(&self) -> (Vec<f32>, Vec<f32>) {
+        let mut weight = vec![0.0f32; 16 * 3 * 9];
+        for (i, conv) in self.phases.iter().enumerate() {
+            let (rows, cols) = (Self::TAPS[i / 2], Self::TAPS[i % 2]);
+            let taps = host(&conv.weight);
+            for (oc, tap) in taps.chunks_exact(rows.len() * cols.len()).enumerate() {
+                for (iy, &ky) in rows.iter().enumerate() {
+                    for (ix, &kx) in cols.iter().enumerate() {
+                        weight[oc * 9 + ky * 3 + kx] = tap[iy * cols.len() + ix];
+                    }
+                }
+            }
+        }
+        let bias = self.phases[0].bias.as_ref().map(host).expect("the first phase holds the bias");
+        (weight, bias)
+    }
+
     fn forward(&self, phases: [Tensor<4>; 4]) -> Tensor<4> {
         let sum = phases
             .into_iter()
@@ -158,6 +177,28 @@ impl YuNet {
             })
             .collect();
         Tensor::cat(levels, 2)
+    }
+
+    /// The same network on the CPU kernels.
+    pub(crate) fn to_cpu(&self) -> cpu::YuNetCpu {
+        let dp = |block: &Dp| cpu::Dp {
+            pointwise: cpu_pointwise(&block.pointwise, Activation::Linear),
+            depthwise: cpu_depthwise(&block.depthwise, Activation::relu(block.depthwise.weight.dims()[0])),
+        };
+        let (weight, bias) = self.stem.weight_3x3();
+        cpu::YuNetCpu {
+            stem: cpu::ImageConv::new(&weight, &bias, Activation::relu(16), 2),
+            backbone: self.backbone.iter().map(dp).collect(),
+            lateral: self.lateral.iter().map(dp).collect(),
+            heads: self
+                .heads
+                .iter()
+                .map(|h| cpu::Dp {
+                    pointwise: cpu_pointwise(&h.pointwise, Activation::Linear),
+                    depthwise: cpu_depthwise(&h.depthwise, Activation::Linear),
+                })
+                .collect(),
+        }
     }
 
     /// MaxPool 2×2 stride 2.

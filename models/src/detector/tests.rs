@@ -188,24 +188,34 @@ fn image_act(img: &RgbImage, pw: usize, ph: usize) -> Act {
 }
 
 #[test]
-fn random_weights_match_a_plain_loop_reference() {
+fn random_weights_match_a_plain_loop_reference_in_burn_and_in_the_cpu_kernels() {
     let b = testing::yunet(1);
-    let detector = Detector::from_onnx(&b.w.finish(), &Runtime::cpu()).unwrap();
+    let device = Device::flex();
+    let mut constants = Constants::from_onnx(&b.w.finish()).unwrap();
+    let net = YuNet::load(&mut constants, &device).unwrap();
+    constants.finish().unwrap();
     let img = test_image(60, 40, 3);
     let (pw, ph) = (64, 64);
     let input = bgr_phases(&[&img], pw, ph)
-        .map(|d| Tensor::<4>::from_data(TensorData::new(d, [1, 3, ph / 2, pw / 2]), &detector.device));
-    let out = detector.net.forward(input);
+        .map(|d| Tensor::<4>::from_data(TensorData::new(d, [1, 3, ph / 2, pw / 2]), &device));
+    let out = net.forward(input);
     let total = 64 + 16 + 4;
     assert_eq!(out.dims(), [1, 16, total]);
-    let got = out.into_data().try_into_vec::<f32>().unwrap();
+    let burn = out.into_data().try_into_vec::<f32>().unwrap();
+    let kernels = net.to_cpu().forward(&img, pw, ph, true);
     let want = testing::yunet_reference(&b, &image_act(&img, pw, ph));
     let scale = want.iter().flatten().fold(0f32, |m, v| m.max(v.abs()));
     assert!(scale > 0.1, "reference output is degenerate: {scale}");
-    for (ch, want) in want.iter().enumerate() {
-        for (i, w) in want.iter().enumerate() {
-            let g = got[ch * total + i];
-            assert!((g - w).abs() <= 1e-4 * scale.max(1.0), "channel {ch} cell {i}: burn {g}, reference {w}");
+    for (name, got) in [("burn", &burn), ("cpu kernels", &kernels)] {
+        assert_eq!(got.len(), 16 * total, "{name}");
+        for (ch, want) in want.iter().enumerate() {
+            for (i, w) in want.iter().enumerate() {
+                let g = got[ch * total + i];
+                assert!(
+                    (g - w).abs() <= 1e-4 * scale.max(1.0),
+                    "channel {ch} cell {i}: {name} {g}, reference {w}"
+                );
+            }
         }
     }
 }
@@ -299,4 +309,33 @@ fn host_max_pool_equals_burns() {
     let burns = MaxPool2dConfig::new([2, 2]).with_strides([2, 2]).init().forward(x);
     assert_eq!(ours.dims(), [2, 3, 3, 4]);
     assert_eq!(ours.into_data(), burns.into_data());
+}
+
+#[test]
+fn the_batcher_gathers_concurrent_requests_and_returns_each_its_own_output() {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let batcher = batcher::Batcher::default();
+    let passes = AtomicUsize::new(0);
+    let largest = AtomicUsize::new(0);
+    let threads = 12;
+    let barrier = std::sync::Barrier::new(threads);
+    std::thread::scope(|scope| {
+        for t in 0..threads {
+            let (batcher, passes, largest, barrier) = (&batcher, &passes, &largest, &barrier);
+            scope.spawn(move || {
+                barrier.wait();
+                // Two padded sizes: requests of different sizes never share a pass.
+                let key = (32 * (1 + t % 2), 32);
+                let out = batcher.run(key, vec![t as f32; 3], |inputs| {
+                    passes.fetch_add(1, Ordering::SeqCst);
+                    largest.fetch_max(inputs.len(), Ordering::SeqCst);
+                    assert!(inputs.iter().all(|i| i[0] as usize % 2 == t % 2), "sizes mixed in one pass");
+                    inputs.into_iter().map(|i| i.iter().map(|v| v * 10.0).collect()).collect()
+                });
+                assert_eq!(out, vec![10.0 * t as f32; 3]);
+            });
+        }
+    });
+    assert!(passes.load(Ordering::SeqCst) < threads, "no request was batched");
+    assert!(largest.load(Ordering::SeqCst) <= batcher::MAX_BATCH + threads);
 }

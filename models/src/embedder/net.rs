@@ -13,7 +13,8 @@ use burn::nn::{BatchNorm, Linear, PRelu};
 use burn::tensor::{Device, Tensor};
 
 use crate::ModelError;
-use crate::layers::{BnWeights, ConvSpec, linear, prelu};
+use crate::cpu::{self, Activation};
+use crate::layers::{BnWeights, ConvSpec, cpu_depthwise, cpu_pointwise, host, linear, prelu};
 use crate::onnx::{Attr, Constants, Data};
 
 /// Side of the input crop.
@@ -299,5 +300,29 @@ impl SFaceInference {
     /// The linear layer: features to the `[N, 128]` output.
     pub(crate) fn head(&self, features: Tensor<2>) -> Tensor<2> {
         self.fc.forward(features)
+    }
+
+    /// The same network on the CPU kernels.
+    pub(crate) fn to_cpu(&self) -> cpu::SFaceCpu {
+        let (mut weight, mut bias) = (Vec::new(), Vec::new());
+        for part in &self.conv1.parts {
+            weight.extend(host(&part.weight));
+            bias.extend(part.bias.as_ref().map(host).expect("folded convolutions have a bias"));
+        }
+        let conv1 = cpu::ImageConv::new(&weight, &bias, Activation::prelu(&host(&self.conv1.act.alpha)), 1);
+        let body = self
+            .blocks
+            .iter()
+            .map(|block| {
+                let act = Activation::prelu(&host(&block.act.alpha));
+                if block.conv.groups > 1 {
+                    cpu::SFaceLayer::Depthwise(cpu_depthwise(&block.conv, act))
+                } else {
+                    cpu::SFaceLayer::Pointwise(cpu_pointwise(&block.conv, act))
+                }
+            })
+            .collect();
+        let fc_bias = self.fc.bias.as_ref().map(host).expect("the folded linear layer has a bias");
+        cpu::SFaceCpu::new(conv1, body, &host(&self.fc.weight), &fc_bias)
     }
 }

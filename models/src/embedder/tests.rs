@@ -124,3 +124,21 @@ fn embedder_is_send_and_sync() {
     fn assert_send_sync<T: Send + Sync>() {}
     assert_send_sync::<Embedder>();
 }
+
+#[test]
+fn cpu_kernels_compute_what_burns_module_computes() {
+    let rt = Runtime::cpu();
+    let mut constants = Constants::from_onnx(&random_sface().0).unwrap();
+    let net = SFace::load(&mut constants, &rt.device).unwrap().fuse();
+    let faces = [face(5), face(6), face(7)];
+    let input = Tensor::<4>::from_data(TensorData::new(rgb_planes(&faces), [3, 3, 112, 112]), &rt.device);
+    let burn = net.forward(input).into_data().try_into_vec::<f32>().unwrap();
+    let inputs: Vec<Vec<f32>> = faces.iter().map(|f| cpu::rgb_bordered(f, SFace::normalise)).collect();
+    let ours = net.to_cpu().forward(&inputs);
+    assert_eq!(ours.len(), burn.len());
+    let scale = burn.iter().fold(0f32, |m, v| m.max(v.abs()));
+    assert!(scale > 0.1, "degenerate output {scale}");
+    for (i, (a, b)) in ours.iter().zip(&burn).enumerate() {
+        assert!((a - b).abs() <= 1e-4 * scale, "output {i}: kernels {a}, burn {b}");
+    }
+}

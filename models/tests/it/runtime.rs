@@ -67,3 +67,33 @@ fn wgpu_agrees_with_cpu() {
         assert!(c > 0.9999, "cosine {c}");
     }
 }
+
+/// On wgpu, detections requested from several threads at once are batched and give what each
+/// gives alone. Opt-in, as above.
+#[test]
+fn concurrent_detections_on_wgpu_equal_single_ones() {
+    if !support::gpu_tests_enabled() {
+        eprintln!("concurrent_detections_on_wgpu_equal_single_ones: set KINDRED_GPU_TESTS=1 to run");
+        return;
+    }
+    let gpu = Runtime::new(DevicePreference::Gpu).expect("KINDRED_GPU_TESTS=1 needs a wgpu adapter");
+    let Some((det, _)) = support::networks("concurrent_detections_on_wgpu_equal_single_ones", &gpu) else {
+        return;
+    };
+    let photo = image::open(support::repo_root().join("assets/photos/curie-portrait.jpg")).unwrap().to_rgb8();
+    let images: Vec<_> = [(256, 192), (240, 180), (256, 200), (192, 256)]
+        .iter()
+        .map(|&(w, h)| image::imageops::resize(&photo, w, h, image::imageops::FilterType::Triangle))
+        .collect();
+    let alone: Vec<_> = images.iter().map(|i| det.detect(i, 0.5, 0.3)).collect();
+    let together: Vec<_> = std::thread::scope(|scope| {
+        let handles: Vec<_> = images.iter().map(|i| scope.spawn(|| det.detect(i, 0.5, 0.3))).collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    for (a, t) in alone.iter().zip(&together) {
+        assert_eq!(a.len(), t.len(), "{a:?}\n{t:?}");
+        for (x, y) in a.iter().zip(t) {
+            assert!((x.score - y.score).abs() < 1e-4 && (x.x - y.x).abs() < 0.05, "{x:?} vs {y:?}");
+        }
+    }
+}

@@ -11,4 +11,8 @@ kind: string, backend: string, adapter: string, driver: string,
 /**
  * The folder the face models were loaded from.
  */
-models: string, };
+models: string, 
+/**
+ * For `auto` with a GPU at hand: what was measured, in a sentence.
+ */
+auto: string | null, };

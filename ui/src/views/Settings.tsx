@@ -57,12 +57,17 @@ export function SettingsView() {
         {(["auto", "gpu", "cpu"] as DeviceChoice[]).map((choice) => (
           <label key={choice} class="radio">
             <input type="radio" name="device" checked={settings.device === choice} onChange={() => chooseDevice(choice)} />
-            {choice === "auto" ? "The graphics card when there is one, else the processor" : choice === "gpu" ? "The graphics card" : "The processor"}
+            {choice === "auto" ? "The faster of the graphics card (measured when there is one) and the processor" : choice === "gpu" ? "The graphics card" : "The processor"}
           </label>
         ))}
         <p class="muted" data-testid="device-info">
           {checking ? "Checking…" : device ? `In use: ${device.kind === "gpu" ? "graphics card" : "processor"} (${device.adapter}, ${device.backend}${device.driver ? `, ${device.driver}` : ""})` : "Not checked"}
         </p>
+        {device?.auto && (
+          <p class="muted small" data-testid="device-auto">
+            {device.auto}
+          </p>
+        )}
         {device && (
           <p class="muted small" data-testid="models-dir">
             Face models: {device.models}
