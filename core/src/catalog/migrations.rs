@@ -14,6 +14,7 @@ pub(crate) const MIGRATIONS: &[(&str, &str)] = &[
     ("people", include_str!("migrations/0003_people.sql")),
     ("names in files", include_str!("migrations/0004_names_in_files.sql")),
     ("removed folders", include_str!("migrations/0005_removed_folders.sql")),
+    ("birth dates and face quality", include_str!("migrations/0006_birth_dates_and_face_quality.sql")),
 ];
 
 /// The schema version this build of Kindred writes.

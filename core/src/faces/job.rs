@@ -268,6 +268,7 @@ fn find_faces(engine: &FaceEngine, decoded: Decoded) -> (Analyzed, Vec<RgbImage>
             score: d.score,
             landmarks: d.landmarks,
             embedding: Vec::new(),
+            embedding_norm: 0.0,
         });
     }
     (Analyzed { photo, content_hash, faces, thumbnails }, crops)
@@ -283,14 +284,14 @@ fn embed_chunk(engine: &FaceEngine, found: Vec<Found>) -> Vec<Outcome> {
             analyzed
         }));
     }
-    let mut embeddings = engine.embed_crops(&crops).into_iter();
+    let mut embeddings = engine.embed_crops_with_norms(&crops).into_iter();
     pending
         .into_iter()
         .map(|item| match item {
             Err(failed) => failed,
             Ok(mut analyzed) => {
                 for face in &mut analyzed.faces {
-                    face.embedding = embeddings.next().unwrap_or_default();
+                    (face.embedding, face.embedding_norm) = embeddings.next().unwrap_or_default();
                 }
                 Outcome::Done(analyzed)
             }

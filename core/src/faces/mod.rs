@@ -4,6 +4,7 @@
 
 mod detect;
 mod job;
+pub mod quality;
 #[cfg(test)]
 mod tests;
 mod thumbs;
@@ -206,6 +207,15 @@ impl FaceEngine {
             return Vec::new();
         }
         self.embedder.embed(crops).into_iter().map(|e| e.to_vec()).collect()
+    }
+
+    /// Embeddings of aligned crops with their norms before normalising (a face-quality
+    /// signal), batched.
+    pub fn embed_crops_with_norms(&self, crops: &[RgbImage]) -> Vec<(Vec<f32>, f32)> {
+        if crops.is_empty() {
+            return Vec::new();
+        }
+        self.embedder.embed_with_norms(crops).into_iter().map(|e| (e.vector.to_vec(), e.norm)).collect()
     }
 }
 

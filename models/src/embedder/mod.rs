@@ -62,6 +62,12 @@ impl Embedder {
     /// the convolutions (4 on the CPU, 32 on a GPU) and up to 32 at a time through the final
     /// linear layer.
     pub fn embed(&self, faces: &[RgbImage]) -> Vec<[f32; EMBEDDING_DIM]> {
+        self.embed_with_norms(faces).into_iter().map(|e| e.vector).collect()
+    }
+
+    /// As [`embed`](Self::embed), with each face's norm before normalising: how strongly the
+    /// network responds to the face, which is low for blurred, dark, tiny or turned faces.
+    pub fn embed_with_norms(&self, faces: &[RgbImage]) -> Vec<Embedding> {
         let mut out = Vec::with_capacity(faces.len());
         for group in faces.chunks(HEAD_BATCH.max(self.batch)) {
             let features = group
@@ -80,9 +86,22 @@ impl Embedder {
                 .into_data()
                 .try_into_vec::<f32>()
                 .expect("SFace output is f32");
-            out.extend(raw.chunks_exact(EMBEDDING_DIM).map(l2_normalised));
+            out.extend(raw.chunks_exact(EMBEDDING_DIM).map(Embedding::from_raw));
         }
         out
+    }
+}
+
+/// One face's embedding: the unit vector, and the network output's norm before normalising.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Embedding {
+    pub vector: [f32; EMBEDDING_DIM],
+    pub norm: f32,
+}
+
+impl Embedding {
+    fn from_raw(raw: &[f32]) -> Embedding {
+        Embedding { vector: l2_normalised(raw), norm: raw.iter().map(|x| x * x).sum::<f32>().sqrt() }
     }
 }
 
