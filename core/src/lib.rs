@@ -33,7 +33,7 @@ pub use error::{Error, ErrorKind, Result};
 pub use events::{Event, EventSink, NoProgress};
 pub use faces::{DetectOptions, Device, DeviceReport, FaceEngine, FacesSummary, FoundFace, PhotoPreview};
 pub use library::Library;
-pub use people::{PeopleSettings, PeopleSummary, ReviewItem, ReviewSubject};
+pub use people::{BirthDateChange, PeopleSettings, PeopleSummary, ReviewItem, ReviewSubject};
 pub use scan::{ScanOptions, ScanSummary};
 pub use time::{now_utc, parse_date};
 
