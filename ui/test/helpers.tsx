@@ -61,5 +61,5 @@ export function cleanup() {
 }
 
 export function person(id: number, name: string | null, faces = 3) {
-  return { id, name, hidden: false, faces, confirmed: name ? 1 : 0, photos: faces, coverFace: id * 10 };
+  return { id, name, hidden: false, faces, confirmed: name ? 1 : 0, photos: faces, coverFace: id * 10, birthDate: null as string | null };
 }

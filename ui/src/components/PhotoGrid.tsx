@@ -36,7 +36,18 @@ export function usePhotoPages(load: (offset: number, limit: number) => Promise<{
   return { photos: current.photos, more: current.more, loadMore };
 }
 
-export function PhotoGrid({ photos, loadMore, testId }: { photos: PhotoCard[]; loadMore: () => void; testId: string }) {
+export function PhotoGrid({
+  photos,
+  loadMore,
+  testId,
+  caption,
+}: {
+  photos: PhotoCard[];
+  loadMore: () => void;
+  testId: string;
+  /** A line shown over each photo (a person's age in it), if any. */
+  caption?: (photo: PhotoCard) => string | null;
+}) {
   return (
     <VirtualGrid
       testId={testId}
@@ -48,6 +59,7 @@ export function PhotoGrid({ photos, loadMore, testId }: { photos: PhotoCard[]; l
       render={(photo) => (
         <a class="photo-tile" href={`#/photo/${photo.id}`} onClick={() => setState({ browsing: photos.map((p) => p.id) })} title={`${photo.fileName}${photo.takenAt ? ` · ${photo.takenAt.slice(0, 10)}` : ""}`} data-testid="photo-tile">
           <img src={photoUrl(photo.id, 400)} alt={photo.fileName} loading="lazy" />
+          {caption?.(photo) && <span class="caption" data-testid="photo-caption">{caption(photo)}</span>}
         </a>
       )}
     />
