@@ -14,6 +14,7 @@ const COMMANDS: &[&str] = &[
     "merge_people",
     "set_hidden",
     "set_cover",
+    "set_birth_date",
     "move_faces",
     "remove_face",
     "not_a_face",

@@ -116,6 +116,15 @@ pub(crate) enum Command {
         /// With --labels: a user names the largest group of each labeled person, then answers the review questions from the labels until 99% of the main faces are right; reports answers per 100 faces
         #[arg(long, requires = "labels", conflicts_with_all = ["finetune", "pairs"])]
         simulate_user: bool,
+        /// With --labels: confirm K faces of each person under their name, add the other photos, and report the precision and coverage of the faces put on named people
+        #[arg(long, value_name = "K", requires = "labels", conflicts_with = "finetune")]
+        name: Option<usize>,
+        /// With --name: leave every other person unnamed, as strangers whose faces must get no name
+        #[arg(long, requires = "name")]
+        strangers: bool,
+        /// Only the labeled people at even or odd places of the sorted identities (settings chosen on one half, measured on the other)
+        #[arg(long, value_parser = ["all", "even", "odd"], default_value = "all", requires = "labels")]
+        half: String,
         #[command(flatten)]
         grouping: GroupingArgs,
         #[command(flatten)]
@@ -170,6 +179,16 @@ pub(crate) enum Command {
     Unhide { person: String },
     /// Choose the face shown for a person
     Cover { person: String, face: i64 },
+    /// Give a person a birth date: no photo taken before it is theirs, and their page shows their age in each photo
+    BirthDate {
+        person: String,
+        /// YYYY-MM-DD
+        #[arg(value_parser = parse_date, required_unless_present = "clear")]
+        date: Option<String>,
+        /// Forget the birth date
+        #[arg(long, conflicts_with = "date")]
+        clear: bool,
+    },
     /// Undo the last change to people (again to go further back)
     Undo,
     /// Questions "is this X?" whose answers fix the most faces, most useful first

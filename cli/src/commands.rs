@@ -37,13 +37,14 @@ pub(crate) fn run(cli: Cli) -> anyhow::Result<u8> {
             finetune: Some((people, per_person)),
             grouping,
             device,
+            half,
             ..
         } => {
             return crate::faces::eval_finetune(
                 dir,
                 labels,
-                *people,
-                *per_person,
+                (*people, *per_person),
+                crate::faces::half(half),
                 grouping,
                 device,
                 cli.json,
@@ -52,8 +53,36 @@ pub(crate) fn run(cli: Cli) -> anyhow::Result<u8> {
         Command::Eval { dir, labels: Some(labels), simulate_user: true, grouping, device, .. } => {
             return crate::faces::eval_simulated_user(dir, labels, grouping, device, cli.json);
         }
-        Command::Eval { dir, labels, pairs, grouping, device, .. } => {
-            return crate::faces::eval(dir, labels.as_deref(), pairs.as_deref(), grouping, device, cli.json);
+        Command::Eval {
+            dir,
+            labels: Some(labels),
+            name: Some(confirmed),
+            strangers,
+            grouping,
+            device,
+            half,
+            ..
+        } => {
+            return crate::faces::eval_naming(
+                dir,
+                labels,
+                (*confirmed, *strangers),
+                crate::faces::half(half),
+                grouping,
+                device,
+                cli.json,
+            );
+        }
+        Command::Eval { dir, labels, pairs, grouping, device, half, .. } => {
+            return crate::faces::eval(
+                dir,
+                labels.as_deref(),
+                pairs.as_deref(),
+                crate::faces::half(half),
+                grouping,
+                device,
+                cli.json,
+            );
         }
         _ => {}
     }
@@ -95,6 +124,9 @@ pub(crate) fn run(cli: Cli) -> anyhow::Result<u8> {
         Command::Hide { person } => crate::people::hide(&mut library, &person, true, cli.json),
         Command::Unhide { person } => crate::people::hide(&mut library, &person, false, cli.json),
         Command::Cover { person, face } => crate::people::cover(&mut library, &person, face, cli.json),
+        Command::BirthDate { person, date, .. } => {
+            crate::people::birth_date(&mut library, &person, date.as_deref(), cli.json)
+        }
         Command::Undo => crate::people::undo(&mut library, cli.json),
         Command::Review { limit } => crate::people::review(&library, limit, cli.json),
         Command::Answer { answer, subject, person } => {

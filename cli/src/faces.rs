@@ -400,10 +400,16 @@ pub(crate) fn bench(photos: &Path, limit: Option<usize>, on: &str, as_json: bool
     Ok(exit::OK)
 }
 
+/// The `--half` argument, as clap checked it.
+pub(crate) fn half(text: &str) -> kindred_core::eval::PeopleHalf {
+    kindred_core::eval::PeopleHalf::parse(text).unwrap_or_default()
+}
+
 pub(crate) fn eval(
     dir: &Path,
     labels: Option<&Path>,
     pairs: Option<&Path>,
+    half: kindred_core::eval::PeopleHalf,
     grouping: &GroupingArgs,
     device: &DeviceArg,
     as_json: bool,
@@ -416,7 +422,8 @@ pub(crate) fn eval(
         let settings = crate::people::settings_from(grouping, PeopleSettings::default())?;
         let cancel = crate::commands::cancel_on_ctrl_c();
         let progress = TerminalProgress::new(as_json);
-        let report = kindred_core::eval::clustering(&engine, dir, labels, &settings, &progress, &cancel);
+        let report =
+            kindred_core::eval::clustering(&engine, dir, labels, &settings, half, &progress, &cancel);
         progress.finish();
         let report = report?;
         let s = &report.scores;
@@ -440,10 +447,16 @@ pub(crate) fn eval(
             "pairwise_f1": s.pairwise_f1,
             "faces_seconds": report.faces_seconds,
             "clustering_seconds": report.clustering_seconds,
+            "half": half.as_str(),
+            "by_age": report.by_age.iter().map(|g| json!({
+                "group": g.group, "faces": g.faces, "bcubed_precision": g.precision,
+                "bcubed_recall": g.recall, "bcubed_f1": g.f1,
+            })).collect::<Vec<_>>(),
         });
         lines.push(format!(
-            "People in {} ({} photos, {} faces; {} linkage at distance {}):",
+            "People in {}{} ({} photos, {} faces; {} linkage at distance {}):",
             labels.display(),
+            half_note(half),
             report.photos_listed,
             report.faces,
             kindred_core::people::linkage_name(report.settings.linkage),
@@ -461,6 +474,12 @@ pub(crate) fn eval(
             "  {} people found for {} labeled people, over {} photos scored by their main face",
             s.predicted_clusters, s.true_classes, report.scored
         ));
+        for g in &report.by_age {
+            lines.push(format!(
+                "  faces {:<12} BCubed precision {:.4}, recall {:.4}, F1 {:.4} ({} faces)",
+                g.group, g.precision, g.recall, g.f1, g.faces
+            ));
+        }
         lines.push(format!(
             "  {} with no face found, {} missing; faces found in {:.1} s, grouped in {:.2} s",
             plural(report.photos_without_face.len() as u64, "photo", "photos"),
@@ -519,11 +538,94 @@ pub(crate) fn eval(
     Ok(exit::OK)
 }
 
+/// " (odd half of the people)" and the like, or nothing for all of them.
+fn half_note(half: kindred_core::eval::PeopleHalf) -> String {
+    match half {
+        kindred_core::eval::PeopleHalf::All => String::new(),
+        other => format!(" ({} half of the people)", other.as_str()),
+    }
+}
+
+pub(crate) fn eval_naming(
+    dir: &Path,
+    labels: &Path,
+    (confirmed, strangers): (usize, bool),
+    half: kindred_core::eval::PeopleHalf,
+    grouping: &GroupingArgs,
+    device: &DeviceArg,
+    as_json: bool,
+) -> anyhow::Result<u8> {
+    let engine = load_engine(device)?;
+    let settings = crate::people::settings_from(grouping, PeopleSettings::default())?;
+    let cancel = crate::commands::cancel_on_ctrl_c();
+    let progress = TerminalProgress::new(as_json);
+    let started = Instant::now();
+    let report = kindred_core::eval::naming(
+        &engine,
+        dir,
+        labels,
+        &settings,
+        half,
+        (confirmed, strangers),
+        &progress,
+        &cancel,
+    );
+    progress.finish();
+    let r = report?;
+    if as_json {
+        output::json(&json!({
+            "naming": {
+                "half": half.as_str(),
+                "confirmed_per_person": r.confirmed_per_person,
+                "named_people": r.named_people, "strangers": r.strangers,
+                "named_faces": r.named_faces, "stranger_faces": r.stranger_faces,
+                "placed": r.placed, "placed_right": r.placed_right,
+                "strangers_named": r.strangers_named, "bystanders_named": r.bystanders_named,
+                "precision": r.precision, "coverage": r.coverage,
+                "by_age": r.by_age.iter().map(|(group, faces, placed, right)| json!({
+                    "group": group, "faces": faces, "placed": placed, "placed_right": right,
+                })).collect::<Vec<_>>(),
+                "people": crate::people::summary_json(&r.people),
+            },
+            "seconds": started.elapsed().as_secs_f64(),
+        }))?;
+        return Ok(exit::OK);
+    }
+    let mut lines = vec![
+        format!(
+            "Names in {}{}: {} faces confirmed of each of {} people{}, then their other photos added:",
+            labels.display(),
+            half_note(half),
+            r.confirmed_per_person,
+            r.named_people,
+            if r.strangers > 0 { format!(" ({} others left strangers)", r.strangers) } else { String::new() }
+        ),
+        format!(
+            "  faces put on named people: {} ({} right): precision {:.4}, coverage {:.4} of {} faces of named people",
+            r.placed, r.placed_right, r.precision, r.coverage, r.named_faces
+        ),
+    ];
+    if r.strangers > 0 {
+        lines.push(format!("  strangers given a name: {} of {} faces", r.strangers_named, r.stranger_faces));
+    }
+    lines.push(format!("  other faces in the photos given a name: {}", r.bystanders_named));
+    for (group, faces, placed, right) in &r.by_age {
+        lines.push(format!(
+            "  faces {group:<12} {placed} named, {right} right, of {faces} ({:.1}% covered)",
+            100.0 * *right as f64 / (*faces).max(1) as f64
+        ));
+    }
+    lines.push(format!("  {}", crate::people::summary_line(&r.people)));
+    lines.push(format!("  ({:.1} s on {})", started.elapsed().as_secs_f64(), device_line(&engine)));
+    output::lines(lines)?;
+    Ok(exit::OK)
+}
+
 pub(crate) fn eval_finetune(
     dir: &Path,
     labels: &Path,
-    people: usize,
-    per_person: usize,
+    (people, per_person): (usize, usize),
+    half: kindred_core::eval::PeopleHalf,
     grouping: &GroupingArgs,
     device: &DeviceArg,
     as_json: bool,
@@ -538,6 +640,7 @@ pub(crate) fn eval_finetune(
         dir,
         labels,
         &settings,
+        half,
         (people, per_person),
         &progress,
         &cancel,
@@ -562,6 +665,9 @@ pub(crate) fn eval_finetune(
                 "others_before": scores(&effect.others_before),
                 "others_after": scores(&effect.others_after),
                 "epochs": r.epochs.len(),
+                "hard_negatives": r.hard_negatives,
+                "between_people": r.between_people,
+                "half": half.as_str(),
                 "validation_base": r.base_score,
                 "validation_tuned": r.tuned_score,
                 "would_activate": r.better,
@@ -573,9 +679,10 @@ pub(crate) fn eval_finetune(
     }
     output::lines([
         format!(
-            "Fine-tune on {} people × {} confirmed faces ({} epochs, {:.1} s; held-out labels {:.1}% → {:.1}%, {}):",
+            "Fine-tune on {} people × {} confirmed faces{} ({} epochs, {:.1} s; held-out labels {:.1}% → {:.1}%, {}):",
             effect.trained_people,
             effect.confirmed_per_person,
+            half_note(half),
             r.epochs.len(),
             r.elapsed.as_secs_f64(),
             100.0 * r.base_score,

@@ -111,6 +111,9 @@ struct PersonRecord {
     merged_into: Option<i64>,
     #[serde(default)]
     cover: Option<PlaceRecord>,
+    /// YYYY-MM-DD.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    birth_date: Option<String>,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -147,6 +150,7 @@ pub(crate) fn export(library: &Library, out: &Path, as_json: bool) -> anyhow::Re
                 hidden: p.hidden,
                 merged_into: p.merged_into,
                 cover: p.cover.as_ref().map(place),
+                birth_date: p.birth_date.clone(),
             })
             .collect(),
         decisions: backup
@@ -239,6 +243,7 @@ pub(crate) fn import(library: &mut Library, file: &Path, partial: bool, as_json:
                 hidden: p.hidden,
                 merged_into: p.merged_into,
                 cover: p.cover.as_ref().map(place),
+                birth_date: p.birth_date.clone(),
             })
             .collect(),
         decisions,

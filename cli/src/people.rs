@@ -38,6 +38,7 @@ fn person_json(person: &Person) -> serde_json::Value {
     json!({
         "id": person.id, "name": person.name, "hidden": person.hidden, "faces": person.faces,
         "confirmed_faces": person.confirmed, "photos": person.photos, "cover_face": person.cover_face_id,
+        "birth_date": person.birth_date,
     })
 }
 
@@ -119,7 +120,11 @@ pub(crate) fn show(library: &Library, person: &str, as_json: bool) -> anyhow::Re
         let mut value = person_json(&person);
         value["face_list"] = faces
             .iter()
-            .map(|(face, photo, a)| json!({"face": face, "photo": photo, "assigned_by": how(*a)}))
+            .map(|(face, photo, a)| {
+                let age = age_in(library, &person, *photo)
+                    .map(|age| json!({"years": age.years, "months": age.months}));
+                json!({"face": face, "photo": photo, "assigned_by": how(*a), "age": age})
+            })
             .collect();
         output::json(&value)?;
         return Ok(exit::OK);
@@ -136,12 +141,22 @@ pub(crate) fn show(library: &Library, person: &str, as_json: bool) -> anyhow::Re
     if let Some(cover) = person.cover_face_id {
         lines.push(format!("  cover: face {cover}"));
     }
+    if let Some(birth) = &person.birth_date {
+        lines.push(format!("  born {birth}"));
+    }
     for (face, photo, a) in faces {
         let path = library.photo(photo).map(|p| p.path.display().to_string()).unwrap_or_default();
-        lines.push(format!("  face {face:>7}  {:<8} photo {photo}  {path}", how(a)));
+        let age = age_in(library, &person, photo).map(|age| format!("  at {age}")).unwrap_or_default();
+        lines.push(format!("  face {face:>7}  {:<8} photo {photo}  {path}{age}", how(a)));
     }
     output::lines(lines)?;
     Ok(exit::OK)
+}
+
+/// How old `person` was in `photo`, when both dates are known.
+fn age_in(library: &Library, person: &Person, photo: i64) -> Option<kindred_core::people::dates::Age> {
+    let taken = library.photo(photo).ok()?.taken_at?;
+    kindred_core::people::dates::age_at(person.birth_date.as_deref()?, &taken)
 }
 
 pub(crate) fn cluster(library: &mut Library, grouping: &GroupingArgs, as_json: bool) -> anyhow::Result<u8> {
@@ -280,6 +295,37 @@ pub(crate) fn cover(library: &mut Library, person: &str, face: i64, as_json: boo
     changed(
         format!("Face {face} is the cover of person {id}."),
         json!({"person": id, "cover_face": face}),
+        as_json,
+    )
+}
+
+pub(crate) fn birth_date(
+    library: &mut Library,
+    person: &str,
+    date: Option<&str>,
+    as_json: bool,
+) -> anyhow::Result<u8> {
+    let change = library.set_birth_date(library.find_person(person)?, date)?;
+    let mut message = match date {
+        Some(date) => format!("Person {} was born on {}.", change.person, date.trim()),
+        None => format!("Person {} has no birth date now.", change.person),
+    };
+    if change.released > 0 {
+        message.push_str(&format!(
+            " {} in photos taken before it left them.",
+            plural(change.released, "face", "faces")
+        ));
+    }
+    if change.confirmed_before > 0 {
+        message.push_str(&format!(
+            " {} you confirmed are in photos dated before it: they stay (check those photos' dates).",
+            plural(change.confirmed_before, "face", "faces")
+        ));
+    }
+    changed(
+        message,
+        json!({"person": change.person, "birth_date": date.map(str::trim), "released": change.released,
+               "confirmed_before": change.confirmed_before}),
         as_json,
     )
 }

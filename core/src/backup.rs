@@ -25,6 +25,8 @@ pub struct BackupPerson {
     pub hidden: bool,
     pub merged_into: Option<i64>,
     pub cover: Option<FacePlace>,
+    /// `YYYY-MM-DD`.
+    pub birth_date: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -81,12 +83,13 @@ impl Catalog {
         let mut people = Vec::new();
         {
             let mut stmt = self.conn().prepare(
-                "SELECT p.id, p.name, p.hidden, p.merged_into, ph.content_hash, f.x, f.y, f.w, f.h
+                "SELECT p.id, p.name, p.hidden, p.merged_into, ph.content_hash, f.x, f.y, f.w, f.h,
+                        p.birth_date
                  FROM people p
                  LEFT JOIN faces f ON f.id = p.cover_face_id
                  LEFT JOIN photos ph ON ph.id = f.photo_id
                  WHERE p.name IS NOT NULL OR p.hidden != 0 OR p.cover_face_id IS NOT NULL
-                    OR p.merged_into IS NOT NULL
+                    OR p.merged_into IS NOT NULL OR p.birth_date IS NOT NULL
                     OR EXISTS (SELECT 1 FROM face_decisions d WHERE d.person_id = p.id)
                     OR EXISTS (SELECT 1 FROM people q WHERE q.merged_into = p.id)
                  ORDER BY p.id",
@@ -106,6 +109,7 @@ impl Catalog {
                         }),
                         None => None,
                     },
+                    birth_date: r.get(9)?,
                 });
             }
         }
@@ -235,7 +239,12 @@ impl Catalog {
             let mut new_id: HashMap<i64, i64> = HashMap::new();
             for person in &backup.people {
                 let id = journal.create_person(person.name.as_deref())?;
-                tx.execute("UPDATE people SET hidden = ?1 WHERE id = ?2", params![person.hidden, id])?;
+                // A date that does not parse is dropped rather than refusing the whole restore.
+                let birth_date = person.birth_date.as_deref().and_then(crate::time::parse_date);
+                tx.execute(
+                    "UPDATE people SET hidden = ?1, birth_date = ?2 WHERE id = ?3",
+                    params![person.hidden, birth_date, id],
+                )?;
                 new_id.insert(person.id, id);
                 summary.people += 1;
             }

@@ -44,6 +44,8 @@ pub struct FinetuneOptions {
     /// Activate the adapter even when it validates worse (for measurements only: a user's
     /// library never gets a worse model).
     pub activate_even_if_worse: bool,
+    /// Fewest confirmed faces of a person trained on (at least 3: one is held out).
+    pub min_faces_per_person: usize,
 }
 
 impl Default for FinetuneOptions {
@@ -56,6 +58,7 @@ impl Default for FinetuneOptions {
             seed: training.seed,
             device: Device::Auto,
             activate_even_if_worse: false,
+            min_faces_per_person: MIN_FACES_PER_PERSON,
         }
     }
 }
@@ -67,6 +70,8 @@ pub struct FinetuneReport {
     pub train_faces: usize,
     pub validation_faces: usize,
     pub hard_negatives: usize,
+    /// Of them, faces of one named person said not to be another (look-alikes told apart).
+    pub between_people: usize,
     pub epochs: Vec<EpochReport>,
     /// BCubed F1 of grouping the held-out faces, with the base model and with the adapter.
     pub base_score: f32,
@@ -131,24 +136,24 @@ pub(crate) fn active_name(catalog: &Catalog) -> Result<Option<String>> {
     catalog.setting(ADAPTER_KEY)
 }
 
-/// Confirmed faces of named people: person → embeddings (base model), and the "not this
-/// person" faces: (embedding, person).
-type LabeledFaces = (BTreeMap<i64, Vec<Vec<f32>>>, Vec<(Vec<f32>, i64)>);
+/// Confirmed faces of named people: person → (face id, embedding of the base model), and the
+/// "not this person" faces: (face id, embedding, person).
+type LabeledFaces = (BTreeMap<i64, Vec<(i64, Vec<f32>)>>, Vec<(i64, Vec<f32>, i64)>);
 
 fn labeled_faces(catalog: &Catalog) -> Result<LabeledFaces> {
     let faces: HashMap<i64, Vec<f32>> =
         catalog.faces_for_people(MODEL_ID)?.into_iter().map(|f| (f.id, f.embedding)).collect();
     let names = catalog.person_names()?;
-    let mut confirmed: BTreeMap<i64, Vec<Vec<f32>>> = BTreeMap::new();
+    let mut confirmed: BTreeMap<i64, Vec<(i64, Vec<f32>)>> = BTreeMap::new();
     let mut rejected = Vec::new();
     for d in catalog.decisions()? {
         let (Some(face), Some(person)) = (d.face_id, d.person_id) else { continue };
         let Some(embedding) = faces.get(&face) else { continue };
         match d.kind {
             DecisionKind::Is if names.contains_key(&person) => {
-                confirmed.entry(person).or_default().push(embedding.clone())
+                confirmed.entry(person).or_default().push((face, embedding.clone()))
             }
-            DecisionKind::IsNot => rejected.push((embedding.clone(), person)),
+            DecisionKind::IsNot => rejected.push((face, embedding.clone(), person)),
             _ => {}
         }
     }
@@ -175,13 +180,14 @@ pub(crate) fn finetune(
 ) -> Result<FinetuneReport> {
     let started = Instant::now();
     let (confirmed, rejected) = labeled_faces(catalog)?;
-    let eligible: Vec<(&i64, &Vec<Vec<f32>>)> =
-        confirmed.iter().filter(|(_, faces)| faces.len() >= MIN_FACES_PER_PERSON).collect();
+    let min_faces = options.min_faces_per_person.max(3);
+    let eligible: Vec<(&i64, &Vec<(i64, Vec<f32>)>)> =
+        confirmed.iter().filter(|(_, faces)| faces.len() >= min_faces).collect();
     if eligible.len() < MIN_PEOPLE {
         return Err(Error::new(
             ErrorKind::InvalidInput,
             format!(
-                "fine-tuning needs at least {MIN_PEOPLE} named people with {MIN_FACES_PER_PERSON} confirmed faces \
+                "fine-tuning needs at least {MIN_PEOPLE} named people with {min_faces} confirmed faces \
                  each; this library has {} (confirm more faces with `kindred review` or `kindred move`)",
                 eligible.len()
             ),
@@ -190,6 +196,8 @@ pub(crate) fn finetune(
     let mut train = LabeledEmbeddings::default();
     let (mut val_embeddings, mut val_labels) = (Vec::new(), Vec::new());
     let mut label_of: HashMap<i64, u32> = HashMap::new();
+    // Training row of each confirmed face trained on.
+    let mut train_row: HashMap<i64, usize> = HashMap::new();
     let mut rng = crate::people::synthetic::Rng::new(options.seed);
     for (label, (person, faces)) in eligible.iter().enumerate() {
         label_of.insert(**person, label as u32);
@@ -200,19 +208,32 @@ pub(crate) fn finetune(
         let held_out =
             ((faces.len() as f32 * options.validation_share).round() as usize).clamp(1, faces.len() - 2);
         for (rank, &i) in order.iter().enumerate() {
+            let (face, embedding) = &faces[i];
             if rank < held_out {
-                val_embeddings.extend_from_slice(&faces[i]);
+                val_embeddings.extend_from_slice(embedding);
                 val_labels.push(label as u32);
             } else {
-                train.embeddings.extend_from_slice(&faces[i]);
+                train_row.insert(*face, train.labels.len());
+                train.embeddings.extend_from_slice(embedding);
                 train.labels.push(label as u32);
             }
         }
     }
-    // "Not this person" faces: each its own label, a hard negative in that person's batches.
+    // "Not this person" answers. Those between two named people (a face of one said not to be
+    // the other: look-alikes, brothers and sisters) come first, and put both in one batch;
+    // then faces known only as not someone, each with a label of its own.
     let mut next_label = eligible.len() as u32;
-    for (embedding, person) in &rejected {
-        if let Some(&label) = label_of.get(person) {
+    let mut between_people = 0;
+    for (face, _, person) in &rejected {
+        if let (Some(&label), Some(&row)) = (label_of.get(person), train_row.get(face)) {
+            train.hard_negatives.push((row, label));
+            between_people += 1;
+        }
+    }
+    for (face, embedding, person) in &rejected {
+        if let Some(&label) = label_of.get(person)
+            && !train_row.contains_key(face)
+        {
             train.hard_negatives.push((train.labels.len(), label));
             train.embeddings.extend_from_slice(embedding);
             train.labels.push(next_label);
@@ -239,9 +260,10 @@ pub(crate) fn finetune(
     let tuned_score = epochs.iter().map(|e| e.validation).fold(f32::MIN, f32::max);
     let mut report = FinetuneReport {
         people: eligible.len(),
-        train_faces: train.labels.len() - train.hard_negatives.len(),
+        train_faces: train.labels.len() - (train.hard_negatives.len() - between_people),
         validation_faces: val_labels.len(),
         hard_negatives: train.hard_negatives.len(),
+        between_people,
         epochs,
         base_score,
         tuned_score,

@@ -27,9 +27,9 @@ pub mod xmp;
 
 pub use cancel::CancelToken;
 pub use catalog::{
-    Album, Assignment, Companion, Decision, DecisionKind, DrawnFace, FaceRow, FileIssue, FolderAlbum, IssueKind,
-    JobRow, JobStatus, MonthCount, Operation, Person, PhotoFilter, PhotoRow, PhotoSearch, PhotoStatus, Root,
-    SCHEMA_VERSION, Severity, StatusCounts, VideoRow,
+    Album, Assignment, Companion, Decision, DecisionKind, DrawnFace, FaceRow, FileIssue, FolderAlbum,
+    IssueKind, JobRow, JobStatus, MonthCount, Operation, Person, PhotoFilter, PhotoRow, PhotoSearch,
+    PhotoStatus, Root, SCHEMA_VERSION, Severity, StatusCounts, VideoRow,
 };
 pub use error::{Error, ErrorKind, Result};
 pub use events::{Event, EventSink, NoProgress};
@@ -39,7 +39,8 @@ pub use kindred_media as media;
 pub(crate) use kindred_media::geometry;
 pub use library::Library;
 pub use people::{
-    PeoplePage, PeopleQuery, PeopleSection, PeopleSettings, PeopleSummary, ReviewItem, ReviewSubject,
+    BirthDateChange, PeoplePage, PeopleQuery, PeopleSection, PeopleSettings, PeopleSummary, ReviewItem,
+    ReviewSubject,
 };
 pub use scan::{ScanOptions, ScanScope, ScanSummary};
 pub use time::{now_utc, parse_date};

@@ -301,6 +301,16 @@ impl Library {
         people::set_cover(&mut self.catalog, person, face)
     }
 
+    /// Gives a person a birth date (or forgets it with `None`): no photo taken before it is
+    /// theirs. The faces that leave them are placed again at once.
+    pub fn set_birth_date(&mut self, person: i64, date: Option<&str>) -> Result<people::BirthDateChange> {
+        let change = people::set_birth_date(&mut self.catalog, person, date)?;
+        if change.released > 0 {
+            self.update_people()?;
+        }
+        Ok(change)
+    }
+
     /// Undoes the last operation on people; `None` when there is none left.
     pub fn undo(&mut self) -> Result<Option<Operation>> {
         people::undo(&mut self.catalog)

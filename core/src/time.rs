@@ -35,6 +35,25 @@ pub(crate) fn civil_from_days(days: i64) -> (i64, u32, u32) {
     (year, month, day)
 }
 
+/// Days since 1970-01-01 of a civil date (the inverse of [`civil_from_days`]).
+pub(crate) fn days_from_civil(year: i64, month: u32, day: u32) -> i64 {
+    let year = if month <= 2 { year - 1 } else { year };
+    let era = year.div_euclid(400);
+    let yoe = year.rem_euclid(400);
+    let mp = i64::from((month + 9) % 12);
+    let doy = (153 * mp + 2) / 5 + i64::from(day) - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+/// The day (days since 1970-01-01) of a stored date or date-time (`YYYY-MM-DD`, optionally
+/// followed by a time), or `None` when it is not one.
+pub(crate) fn day_number(text: &str) -> Option<i64> {
+    let date = parse_date(text.get(..10)?)?;
+    let (year, month, day) = (date[0..4].parse().ok()?, date[5..7].parse().ok()?, date[8..10].parse().ok()?);
+    Some(days_from_civil(year, month, day))
+}
+
 /// Checks that `text` is a calendar date `YYYY-MM-DD` and returns it unchanged, so that it can
 /// be compared as text against stored `taken_at` values.
 pub fn parse_date(text: &str) -> Option<String> {
@@ -65,6 +84,18 @@ mod tests {
         assert_eq!(format_utc(0), "1970-01-01T00:00:00Z");
         assert_eq!(format_utc(951_782_400), "2000-02-29T00:00:00Z");
         assert_eq!(format_utc(1_795_484_146), "2026-11-24T01:35:46Z");
+    }
+
+    #[test]
+    fn day_numbers_invert_civil_dates() {
+        for days in [-800_000, -1, 0, 59, 10_957, 20_000, 2_932_896] {
+            let (y, m, d) = civil_from_days(days);
+            assert_eq!(days_from_civil(y, m, d), days);
+        }
+        assert_eq!(day_number("2000-01-01"), Some(10_957));
+        assert_eq!(day_number("2000-01-01T23:59:59"), Some(10_957));
+        assert_eq!(day_number("2000-02-30"), None);
+        assert_eq!(day_number("2000"), None);
     }
 
     #[test]

@@ -7,7 +7,8 @@
 //! - [`Runtime`] chooses the device ([`DevicePreference`]: GPU through wgpu, or the CPU).
 //! - [`Detector`] finds faces and five landmarks per face ([`Detection`]).
 //! - [`align::align_face`] cuts the 112×112 crop the embedder expects.
-//! - [`Embedder`] maps crops to L2-normalised 128-D vectors.
+//! - [`Embedder`] maps crops to L2-normalised 128-D vectors (with their norms before
+//!   normalising, a sign of how well the network sees the face).
 //! - [`weights`] names the pinned files and checks their hashes.
 //!
 //! ```no_run
@@ -37,6 +38,6 @@ mod testing;
 pub mod weights;
 
 pub use detector::{Detection, Detector};
-pub use embedder::{EMBEDDING_DIM, Embedder};
+pub use embedder::{EMBEDDING_DIM, Embedder, Embedding};
 pub use error::ModelError;
 pub use runtime::{ComputeKind, DevicePreference, Runtime, RuntimeInfo};

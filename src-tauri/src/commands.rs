@@ -210,6 +210,16 @@ pub(crate) async fn set_cover(app: AppHandle, id: i64, face: i64) -> CommandResu
     with_library(app, move |library| library.set_cover(id, face)).await
 }
 
+/// Sets (or, with `null`, forgets) a person's birth date, `YYYY-MM-DD`: no photo taken before
+/// it is theirs. Returns the person.
+#[tauri::command]
+pub(crate) async fn set_birth_date(app: AppHandle, id: i64, date: Option<String>) -> CommandResult<i64> {
+    with_library(app, move |library| {
+        Ok(library.set_birth_date(id, date.as_deref().filter(|d| !d.trim().is_empty()))?.person)
+    })
+    .await
+}
+
 /// Moves faces to another person, a new named person or a new group; returns where they went.
 #[tauri::command]
 pub(crate) async fn move_faces(app: AppHandle, faces: Vec<i64>, target: MoveTarget) -> CommandResult<i64> {

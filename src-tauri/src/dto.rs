@@ -103,6 +103,8 @@ pub(crate) struct PersonCard {
     pub(crate) photos: u32,
     #[ts(type = "number | null")]
     pub(crate) cover_face: Option<i64>,
+    /// `YYYY-MM-DD`, when the user gave it.
+    pub(crate) birth_date: Option<String>,
 }
 
 impl From<kindred_core::Person> for PersonCard {
@@ -115,6 +117,7 @@ impl From<kindred_core::Person> for PersonCard {
             confirmed: count(p.confirmed),
             photos: count(p.photos),
             cover_face: p.cover_face_id,
+            birth_date: p.birth_date,
         }
     }
 }

@@ -99,6 +99,7 @@ fn main() {
             commands::merge_people,
             commands::set_hidden,
             commands::set_cover,
+            commands::set_birth_date,
             commands::move_faces,
             commands::remove_face,
             commands::not_a_face,

@@ -75,6 +75,7 @@ export const api = {
   mergePeople: (into: number, from: number[]) => call<number>("merge_people", { into, from }),
   setHidden: (id: number, hidden: boolean) => call<number>("set_hidden", { id, hidden }),
   setCover: (id: number, face: number) => call<number>("set_cover", { id, face }),
+  setBirthDate: (id: number, date: string | null) => call<number>("set_birth_date", { id, date }),
   moveFaces: (faces: number[], target: MoveTarget) => call<number>("move_faces", { faces, target }),
   removeFace: (face: number) => call<number>("remove_face", { face }),
   notAFace: (face: number) => call<null>("not_a_face", { face }),

@@ -61,7 +61,7 @@ export function cleanup() {
 }
 
 export function person(id: number, name: string | null, faces = 3) {
-  return { id, name, hidden: false, faces, confirmed: name ? 1 : 0, photos: faces, coverFace: (id * 10) as number | null };
+  return { id, name, hidden: false, faces, confirmed: name ? 1 : 0, photos: faces, coverFace: (id * 10) as number | null, birthDate: null as string | null };
 }
 
 /** A pointer event at (x, y) of the window. */

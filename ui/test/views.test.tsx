@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { PhotoView, boxStyle, neighbours, toPhotoBox } from "../src/views/Photo";
-import { ReviewQueue } from "../src/views/Person";
+import { PersonView, ReviewQueue } from "../src/views/Person";
+import { ageAt } from "../src/age";
 import { describeFinetune } from "../src/views/Settings";
 import { visibleRange } from "../src/components/VirtualGrid";
 import { findByName, targetFor } from "../src/components/PersonPicker";
@@ -140,6 +141,40 @@ describe("Review", () => {
     const answers = calls.filter((c) => c.command === "answer_review").map((c) => [(c.args.question as { subjectId: number }).subjectId, c.args.yes]);
     expect(answers).toEqual([[7, true], [9, false]]);
     expect(view.querySelector("[data-testid=review-done]")).not.toBeNull();
+  });
+});
+
+describe("Birth dates", () => {
+  it("counts ages in whole months, then whole years", () => {
+    expect(ageAt("2019-05-20", "2019-05-19T10:00:00")).toBeNull();
+    expect(ageAt("2019-05-20", "2019-07-19T10:00:00")).toBe("1 month");
+    expect(ageAt("2019-05-20", "2019-11-20T10:00:00")).toBe("6 months");
+    expect(ageAt("2019-05-20", "2020-05-20T10:00:00")).toBe("1 year");
+    expect(ageAt("2019-05-20", "2031-01-01T10:00:00")).toBe("11 years");
+    expect(ageAt(null, "2031-01-01T10:00:00")).toBeNull();
+    expect(ageAt("2019-05-20", null)).toBeNull();
+  });
+
+  it("shows the age in each photo and sets the birth date", async () => {
+    const ada = { ...person(1, "Ada"), birthDate: "2015-03-10" };
+    const photos = [
+      { id: 5, fileName: "a.jpg", takenAt: "2018-04-01T09:00:00" },
+      { id: 6, fileName: "b.jpg", takenAt: null },
+    ];
+    const calls = mockCommands((command) => {
+      if (command === "person_detail") return { person: ada, faces: [] };
+      if (command === "person_photos") return { photos, more: false };
+      if (command === "set_birth_date") return 1;
+      return null;
+    });
+    const view = await mount(<PersonView id={1} />);
+    expect(view.querySelector("[data-testid=birth-date]")!.textContent).toContain("Born 2015-03-10");
+    const captions = [...view.querySelectorAll("[data-testid=photo-caption]")].map((c) => c.textContent);
+    expect(captions).toEqual(["3 years"]);
+    await click(view.querySelector("[data-testid=edit-birth-date]")!);
+    await type(view.querySelector("[data-testid=birth-date-input]") as HTMLInputElement, "2015-03-12");
+    await submit(view.querySelector("[data-testid=birth-date-form]") as HTMLFormElement);
+    expect(calls.find((c) => c.command === "set_birth_date")?.args).toEqual({ id: 1, date: "2015-03-12" });
   });
 });
 

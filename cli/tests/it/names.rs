@@ -149,6 +149,7 @@ fn backup_and_restore_lose_nothing() {
     ok(&first, &["faces", "--device", "cpu"]);
     ok(&first, &["move", &face_of_photo(&first, "obama-official-2012.jpg"), "--to", "Barack Obama"]);
     ok(&first, &["hide", "Barack Obama"]);
+    ok(&first, &["birth-date", "Barack Obama", "1961-08-04"]);
     let solvay_groups: Vec<i64> = ok(&first, &["people"])["people"]
         .as_array()
         .unwrap()
@@ -200,6 +201,7 @@ fn backup_and_restore_lose_nothing() {
     );
     let hidden = ok(&second, &["person", "Barack Obama"]);
     assert_eq!(hidden["hidden"], true);
+    assert_eq!(hidden["birth_date"], "1961-08-04", "the birth date is restored");
     let twice = kindred(&second, &["import", backup.to_str().unwrap()]);
     assert_eq!(twice.code, 1, "a library with names is not restored over");
 }

@@ -77,6 +77,24 @@ fn naming_searching_and_correcting_people_from_the_command_line() {
     let person = ok(&library, &["person", "Joe Biden"]);
     assert!(person["face_list"].as_array().unwrap().iter().any(|f| f["face"].as_i64() == face.parse().ok()));
 
+    // A birth date: checked, shown with the age in each dated photo, and forgotten again.
+    let bad = kindred(&library, &["birth-date", "Joe Biden", "1942-02-30"]);
+    assert_eq!(bad.code, 2, "{}", bad.stderr);
+    let born = ok(&library, &["birth-date", "Joe Biden", "1942-11-20"]);
+    assert_eq!(born["birth_date"], "1942-11-20");
+    let person = ok(&library, &["person", "Joe Biden"]);
+    assert_eq!(person["birth_date"], "1942-11-20");
+    for face in person["face_list"].as_array().unwrap() {
+        let photo = ok(&library, &["photo", &face["photo"].to_string()]);
+        if let Some(taken) = photo["taken_at"].as_str() {
+            let years = face["age"]["years"].as_u64().expect("an age where the photo is dated");
+            let year: u64 = taken[..4].parse().unwrap();
+            assert!(years + 1942 == year || years + 1943 == year, "{taken}: {years}");
+        }
+    }
+    ok(&library, &["birth-date", "Joe Biden", "--clear"]);
+    assert!(ok(&library, &["person", "Joe Biden"])["birth_date"].is_null());
+
     ok(&library, &["hide", "Joe Biden"]);
     let visible = ok(&library, &["people"]);
     assert!(!visible["people"].as_array().unwrap().iter().any(|p| p["name"] == "Joe Biden"));

@@ -17,6 +17,8 @@ pub struct FoundFace {
     pub landmarks: [[f32; 2]; 5],
     /// L2-normalised.
     pub embedding: Vec<f32>,
+    /// The embedding's norm before normalising (see [`crate::faces::quality`]).
+    pub embedding_norm: f32,
 }
 
 /// A stored face.
@@ -32,6 +34,8 @@ pub struct FaceRow {
     pub landmarks: [[f32; 2]; 5],
     pub embedding: Vec<f32>,
     pub model: String,
+    /// The embedding's norm before normalising; `None` for faces found before it was kept.
+    pub embedding_norm: Option<f32>,
 }
 
 /// A photo the face job still has to look at.
@@ -60,7 +64,7 @@ fn landmarks_from_blob(blob: &[u8]) -> [[f32; 2]; 5] {
     out
 }
 
-const FACE_COLUMNS: &str = "id, photo_id, x, y, w, h, score, landmarks, embedding, model";
+const FACE_COLUMNS: &str = "id, photo_id, x, y, w, h, score, landmarks, embedding, model, embedding_norm";
 
 fn face_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<FaceRow> {
     Ok(FaceRow {
@@ -74,6 +78,7 @@ fn face_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<FaceRow> {
         landmarks: landmarks_from_blob(&r.get::<_, Vec<u8>>(7)?),
         embedding: blob_to_floats(&r.get::<_, Vec<u8>>(8)?),
         model: r.get(9)?,
+        embedding_norm: r.get(10)?,
     })
 }
 
@@ -109,8 +114,9 @@ impl Catalog {
     ) -> Result<Vec<i64>> {
         tx.prepare_cached("DELETE FROM faces WHERE photo_id = ?1")?.execute([photo_id])?;
         let mut insert = tx.prepare_cached(
-            "INSERT INTO faces (photo_id, x, y, w, h, score, landmarks, embedding, model, created_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+            "INSERT INTO faces (photo_id, x, y, w, h, score, landmarks, embedding, model, created_at,
+                                embedding_norm)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
         )?;
         let mut ids = Vec::with_capacity(faces.len());
         for face in faces {
@@ -124,7 +130,8 @@ impl Catalog {
                 floats_to_blob(face.landmarks.iter().flatten().copied()),
                 floats_to_blob(face.embedding.iter().copied()),
                 model,
-                now
+                now,
+                face.embedding_norm
             ])?;
             ids.push(tx.last_insert_rowid());
         }

@@ -18,6 +18,7 @@ pub(crate) const MIGRATIONS: &[(&str, &str)] = &[
     ("albums", include_str!("migrations/0007_albums.sql")),
     ("drawn faces", include_str!("migrations/0008_drawn_faces.sql")),
     ("browsing indexes", include_str!("migrations/0009_browsing_indexes.sql")),
+    ("birth dates and face quality", include_str!("migrations/0010_birth_dates_and_face_quality.sql")),
 ];
 
 /// The schema version this build of Kindred writes.

@@ -92,6 +92,7 @@ pub(crate) struct PersonRecord {
     pub(crate) hidden: bool,
     pub(crate) cover_face_id: Option<i64>,
     pub(crate) merged_into: Option<i64>,
+    pub(crate) birth_date: Option<String>,
 }
 
 /// A person or unnamed group as listings show it.
@@ -107,6 +108,8 @@ pub struct Person {
     pub photos: u64,
     /// The user's chosen cover, else the face closest to the person's mean.
     pub cover_face_id: Option<i64>,
+    /// `YYYY-MM-DD`, when the user gave it: no photo taken before it is theirs.
+    pub birth_date: Option<String>,
 }
 
 /// One face of the current model, as the people pass sees it.
@@ -118,6 +121,13 @@ pub(crate) struct FaceForPeople {
     pub(crate) person_id: Option<i64>,
     /// `faces.assigned_by`, raw: NULL for faces no people pass has seen yet.
     pub(crate) assigned_by: Option<String>,
+    /// When the photo was taken (`photos.taken_at`), as a day number, if known.
+    pub(crate) taken_day: Option<i64>,
+    pub(crate) embedding_norm: Option<f32>,
+    /// How young the face looks, and whether the embedder sees it poorly (see
+    /// [`crate::faces::quality`]); set from the base model's embedding by the people layer.
+    pub(crate) childhood: f32,
+    pub(crate) seen_poorly: bool,
 }
 
 fn person_record(r: &rusqlite::Row<'_>) -> rusqlite::Result<PersonRecord> {
@@ -127,6 +137,7 @@ fn person_record(r: &rusqlite::Row<'_>) -> rusqlite::Result<PersonRecord> {
         hidden: r.get(2)?,
         cover_face_id: r.get(3)?,
         merged_into: r.get(4)?,
+        birth_date: r.get(5)?,
     })
 }
 
@@ -146,7 +157,7 @@ const DECISION_COLUMNS: &str = "id, face_id, photo_id, kind, person_id";
 /// Reads shared by the catalog's connection and open transactions.
 pub(crate) fn person_record_in(conn: &rusqlite::Connection, id: i64) -> Result<PersonRecord> {
     conn.query_row(
-        "SELECT id, name, hidden, cover_face_id, merged_into FROM people WHERE id = ?1",
+        "SELECT id, name, hidden, cover_face_id, merged_into, birth_date FROM people WHERE id = ?1",
         [id],
         person_record,
     )
@@ -194,10 +205,11 @@ pub(crate) fn resolve_person_in(conn: &rusqlite::Connection, id: i64) -> Result<
     Err(Error::new(ErrorKind::Database, format!("person {id} is merged in a cycle")))
 }
 
-/// A person is the user's ("kept") once it has a name, is hidden, has a chosen cover, or any
-/// decision names it. Clustering may only ever add faces to a kept person, never dissolve it.
+/// A person is the user's ("kept") once it has a name, is hidden, has a chosen cover or a birth
+/// date, or any decision names it. Clustering may only ever add faces to a kept person, never
+/// dissolve it.
 const KEPT_PERSON: &str = "(p.name IS NOT NULL OR p.hidden != 0 OR p.cover_face_id IS NOT NULL
-     OR EXISTS (SELECT 1 FROM face_decisions d WHERE d.person_id = p.id))";
+     OR p.birth_date IS NOT NULL OR EXISTS (SELECT 1 FROM face_decisions d WHERE d.person_id = p.id))";
 
 impl Catalog {
     /// People and unnamed groups with at least one face, or a name. Named people first (by
@@ -216,7 +228,8 @@ impl Catalog {
                 "SELECT p.id, p.name, p.hidden,
                         CASE WHEN EXISTS (SELECT 1 FROM faces c WHERE c.id = p.cover_face_id AND c.person_id = p.id)
                              THEN p.cover_face_id ELSE p.typical_face_id END,
-                        coalesce(n.faces, 0), coalesce(n.confirmed, 0), coalesce(n.faces, 0)
+                        coalesce(n.faces, 0), coalesce(n.confirmed, 0), coalesce(n.faces, 0),
+                        p.birth_date
                  FROM people p LEFT JOIN person_face_counts n ON n.person_id = p.id
                  WHERE p.merged_into IS NULL{hidden_filter} AND (n.faces > 0 OR p.name IS NOT NULL)
                  ORDER BY p.name IS NULL, p.name COLLATE NOCASE, coalesce(n.faces, 0) DESC, p.id"
@@ -226,7 +239,8 @@ impl Catalog {
                 "SELECT p.id, p.name, p.hidden,
                         CASE WHEN p.cover_face_id IN (SELECT id FROM faces WHERE person_id = p.id)
                              THEN p.cover_face_id ELSE p.typical_face_id END,
-                        count(f.id), coalesce(sum(f.assigned_by = 'user'), 0), count(DISTINCT f.photo_id)
+                        count(f.id), coalesce(sum(f.assigned_by = 'user'), 0), count(DISTINCT f.photo_id),
+                        p.birth_date
                  FROM people p LEFT JOIN faces f ON f.person_id = p.id AND f.photo_id NOT IN ({PHOTOS_IN_REMOVED_FOLDERS})
                  WHERE p.merged_into IS NULL{hidden_filter}
                  GROUP BY p.id
@@ -244,6 +258,7 @@ impl Catalog {
                 faces: r.get(4)?,
                 confirmed: r.get(5)?,
                 photos: r.get(6)?,
+                birth_date: r.get(7)?,
             })
         })?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
@@ -278,6 +293,7 @@ impl Catalog {
             confirmed,
             photos,
             cover_face_id: if cover_is_current { record.cover_face_id } else { typical },
+            birth_date: record.birth_date,
         })
     }
 
@@ -350,7 +366,8 @@ impl Catalog {
     /// Faces of `model` that are not excluded as "not a face", in id order.
     pub(crate) fn faces_for_people(&self, model: &str) -> Result<Vec<FaceForPeople>> {
         let mut stmt = self.conn.prepare(
-            "SELECT f.id, f.photo_id, f.embedding, f.person_id, f.assigned_by FROM faces f
+            "SELECT f.id, f.photo_id, f.embedding, f.person_id, f.assigned_by, p.taken_at, f.embedding_norm
+             FROM faces f JOIN photos p ON p.id = f.photo_id
              WHERE f.model = ?1
                AND NOT EXISTS (SELECT 1 FROM face_decisions d WHERE d.face_id = f.id AND d.kind = 'not_a_face')
              ORDER BY f.id",
@@ -362,6 +379,10 @@ impl Catalog {
                 embedding: blob_to_floats(&r.get::<_, Vec<u8>>(2)?),
                 person_id: r.get(3)?,
                 assigned_by: r.get(4)?,
+                taken_day: r.get::<_, Option<String>>(5)?.as_deref().and_then(crate::time::day_number),
+                embedding_norm: r.get(6)?,
+                childhood: 0.0,
+                seen_poorly: false,
             })
         })?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
@@ -374,6 +395,22 @@ impl Catalog {
         ))?;
         let rows = stmt.query_map([], |r| r.get(0))?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// Birth dates of people (not merged away) who have one, as day numbers.
+    pub(crate) fn birth_days(&self) -> Result<HashMap<i64, i64>> {
+        let mut stmt = self.conn.prepare(
+            "SELECT id, birth_date FROM people WHERE birth_date IS NOT NULL AND merged_into IS NULL",
+        )?;
+        let rows = stmt.query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?)))?;
+        let mut days = HashMap::new();
+        for row in rows {
+            let (person, date) = row?;
+            if let Some(day) = crate::time::day_number(&date) {
+                days.insert(person, day);
+            }
+        }
+        Ok(days)
     }
 
     /// Names of people (not merged away) by id, for display.
@@ -483,8 +520,9 @@ impl<'t, 'c> Journal<'t, 'c> {
         self.tx
             .prepare_cached(
                 "INSERT OR IGNORE INTO undo_people
-                     (op_id, person_id, existed, name, hidden, cover_face_id, merged_into, created_at)
-                 SELECT ?1, id, 1, name, hidden, cover_face_id, merged_into, created_at FROM people WHERE id = ?2",
+                     (op_id, person_id, existed, name, hidden, cover_face_id, merged_into, created_at, birth_date)
+                 SELECT ?1, id, 1, name, hidden, cover_face_id, merged_into, created_at, birth_date
+                 FROM people WHERE id = ?2",
             )?
             .execute([self.op_id, id])?;
         Ok(())
@@ -537,6 +575,12 @@ impl<'t, 'c> Journal<'t, 'c> {
     pub(crate) fn set_cover(&self, person: i64, face: Option<i64>) -> Result<()> {
         self.save_person(person)?;
         self.tx.execute("UPDATE people SET cover_face_id = ?1 WHERE id = ?2", params![face, person])?;
+        Ok(())
+    }
+
+    pub(crate) fn set_birth_date(&self, person: i64, date: Option<&str>) -> Result<()> {
+        self.save_person(person)?;
+        self.tx.execute("UPDATE people SET birth_date = ?1 WHERE id = ?2", params![date, person])?;
         Ok(())
     }
 
@@ -667,7 +711,7 @@ pub(crate) fn undo_operation(tx: &Transaction<'_>, op: i64) -> Result<()> {
     )?;
     tx.execute(
         "UPDATE people SET name = u.name, hidden = u.hidden, cover_face_id = u.cover_face_id,
-                merged_into = u.merged_into
+                merged_into = u.merged_into, birth_date = u.birth_date
          FROM undo_people u WHERE u.op_id = ?1 AND u.existed = 1 AND people.id = u.person_id",
         [op],
     )?;

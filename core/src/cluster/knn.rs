@@ -90,6 +90,30 @@ impl KnnGraph {
         self.k
     }
 
+    /// The graph among `points` only (indices into this graph, in the order given), renumbered
+    /// 0.. in that order: neighbours outside `points` are dropped.
+    pub fn restricted_to(&self, points: &[usize]) -> KnnGraph {
+        let mut new_index = vec![NO_NEIGHBOR; self.len()];
+        for (i, &p) in points.iter().enumerate() {
+            new_index[p] = i as u32;
+        }
+        let mut neighbors = Vec::with_capacity(points.len() * self.k);
+        let mut similarities = Vec::with_capacity(points.len() * self.k);
+        for &p in points {
+            let before = neighbors.len();
+            for (other, similarity) in self.neighbors_of(p) {
+                if new_index[other as usize] != NO_NEIGHBOR {
+                    neighbors.push(new_index[other as usize]);
+                    similarities.push(similarity);
+                }
+            }
+            let padding = self.k - (neighbors.len() - before);
+            neighbors.extend(std::iter::repeat_n(NO_NEIGHBOR, padding));
+            similarities.extend(std::iter::repeat_n(f32::NEG_INFINITY, padding));
+        }
+        KnnGraph { k: self.k, neighbors, similarities }
+    }
+
     /// Neighbours of `point` with their similarities, best first, padding skipped.
     pub fn neighbors_of(&self, point: usize) -> impl Iterator<Item = (u32, f32)> + '_ {
         let row = point * self.k..(point + 1) * self.k;

@@ -68,6 +68,7 @@ use std::collections::BinaryHeap;
 use rayon::prelude::*;
 
 pub use exact::exact_cluster;
+pub(crate) use knn::nearest_rows;
 pub use knn::{EXACT_SEARCH_MAX_POINTS, IvfParams, KnnGraph, KnnMethod, NO_NEIGHBOR, build_knn_graph};
 pub use metrics::{ClusteringScores, knn_recall, score_clustering};
 

@@ -33,8 +33,9 @@ impl FaceEngine {
             .landmarks_near(photo, bounds)
             .unwrap_or_else(|| (MEAN_LANDMARKS.map(|[fx, fy]| [x + fx * w, y + fy * h]), 0.0));
         let crop = align::align_face(photo, &found);
-        let embedding = self.embed_crops(std::slice::from_ref(&crop)).pop().unwrap_or_default();
-        FoundFace { x, y, w, h, score, landmarks: found, embedding }
+        let (embedding, embedding_norm) =
+            self.embed_crops_with_norms(std::slice::from_ref(&crop)).pop().unwrap_or_default();
+        FoundFace { x, y, w, h, score, landmarks: found, embedding, embedding_norm }
     }
 
     /// Landmarks (and the detector's score) of the face the detector finds in and around the
@@ -52,7 +53,7 @@ impl FaceEngine {
         let around = imageops::crop_imm(photo, left, top, right - left, bottom - top).to_image();
         let options = detect::DetectOptions { score_threshold: LOW_SCORE_THRESHOLD, ..self.options.clone() };
         let (dx, dy) = (left as f32, top as f32);
-        detect::find_faces(&self.detector, &around, &options)
+        detect::find_faces(&self.detector, &mut super::frame::Frames::full(&around), &options)
             .into_iter()
             .map(|d| {
                 let overlap = crate::geometry::iou(bounds, [d.x + dx, d.y + dy, d.w, d.h]);

@@ -389,6 +389,7 @@ fn find_faces(engine: &FaceEngine, decoded: Decoded, clock: &Clock) -> (Analyzed
             score: d.score,
             landmarks: d.landmarks,
             embedding: Vec::new(),
+            embedding_norm: 0.0,
         });
     }
     let redecoded_here = frames.redecoding() - redecoded;
@@ -407,14 +408,14 @@ fn embed_chunk(engine: &FaceEngine, found: Vec<Found>, clock: &Clock) -> Vec<Out
             analyzed
         }));
     }
-    let mut embeddings = clock.time(Stage::Embed, || engine.embed_crops(&crops)).into_iter();
+    let mut embeddings = clock.time(Stage::Embed, || engine.embed_crops_with_norms(&crops)).into_iter();
     pending
         .into_iter()
         .map(|item| match item {
             Err(failed) => failed,
             Ok(mut analyzed) => {
                 for face in &mut analyzed.faces {
-                    face.embedding = embeddings.next().unwrap_or_default();
+                    (face.embedding, face.embedding_norm) = embeddings.next().unwrap_or_default();
                 }
                 Outcome::Done(analyzed)
             }

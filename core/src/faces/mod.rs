@@ -8,6 +8,7 @@ mod device;
 mod drawn;
 mod frame;
 mod job;
+pub mod quality;
 #[cfg(test)]
 mod tests;
 mod thumbs;
@@ -21,9 +22,9 @@ pub use crate::catalog::FoundFace;
 use crate::error::{Error, ErrorKind, Result};
 
 pub use detect::DetectOptions;
+pub use device::AutoChoice;
 pub use drawn::MIN_DRAWN_SIDE;
 pub(crate) use drawn::{check_drawn_box, face_in_photo_box, restore_drawn_faces};
-pub use device::AutoChoice;
 pub(crate) use job::run_faces_job;
 pub use job::{FacesSummary, StageTimes};
 pub use thumbs::PhotoPreview;
@@ -262,6 +263,15 @@ impl FaceEngine {
             return Vec::new();
         }
         self.embedder.embed(crops).into_iter().map(|e| e.to_vec()).collect()
+    }
+
+    /// Embeddings of aligned crops with their norms before normalising (a face-quality
+    /// signal), batched.
+    pub fn embed_crops_with_norms(&self, crops: &[RgbImage]) -> Vec<(Vec<f32>, f32)> {
+        if crops.is_empty() {
+            return Vec::new();
+        }
+        self.embedder.embed_with_norms(crops).into_iter().map(|e| (e.vector.to_vec(), e.norm)).collect()
     }
 }
 

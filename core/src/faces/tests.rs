@@ -264,6 +264,8 @@ fn a_drawn_face_is_named_kept_through_new_searches_and_undone() {
     assert!(library.drawn_face_ids(field_id).unwrap().is_empty());
     library.find_faces(engine(), &NoProgress, &CancelToken::new()).unwrap();
     assert!(library.faces_of_photo(field_id).unwrap().is_empty(), "an undone box is not made again");
+}
+
 mod auto_device {
     use super::device::{AutoPlan, adapter_key, load_auto, plan};
     use super::*;

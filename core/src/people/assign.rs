@@ -1,5 +1,9 @@
 //! The people passes: a full re-clustering, and the incremental pass that places new faces
 //! without re-clustering the library.
+//!
+//! Both give a face to one of the user's people only by recognition (see [`super::evidence`]):
+//! clustering forms unnamed groups, and a face clustered with a person's confirmed faces without
+//! earning their name joins an unnamed group beside them, which the review queue asks about.
 
 use std::collections::{HashMap, HashSet};
 use std::time::Instant;
@@ -7,11 +11,11 @@ use std::time::Instant;
 use rayon::prelude::*;
 use rusqlite::{Transaction, params};
 
-use super::{
-    MATCH_MARGIN, MATCH_MIN_SIMILARITY, MATCH_TOP_K, MIN_GROUP_FACES, PeopleSettings, PeopleSummary,
-};
+use super::dates;
+use super::evidence::{Evidence, settle_photos};
+use super::{HARD_FACE_EXTRA, HARD_GROUP_EXTRA, MATCH_TOP_K, MIN_GROUP_FACES, PeopleSettings, PeopleSummary};
 use crate::catalog::{Catalog, DecisionKind, FaceForPeople, LEFT_ALONE};
-use crate::cluster::{self, ClusterParams, Constraints};
+use crate::cluster::{self, ClusterParams, Constraints, KnnGraph, KnnMethod};
 use crate::error::Result;
 
 /// The faces of the current model with everything the passes need to respect decisions.
@@ -24,6 +28,10 @@ struct Snapshot {
     rejected: HashMap<usize, HashSet<i64>>,
     /// Kept people, in id order.
     kept: Vec<i64>,
+    /// Birth dates (day numbers) of the people who have one.
+    births: HashMap<i64, i64>,
+    /// Photo → indices of its faces.
+    photo_faces: HashMap<i64, Vec<usize>>,
 }
 
 impl Snapshot {
@@ -53,12 +61,61 @@ impl Snapshot {
             list.sort_unstable();
             list.dedup();
         }
-        Ok(Snapshot { faces, dim, confirmed, rejected, kept })
+        let mut photo_faces: HashMap<i64, Vec<usize>> = HashMap::new();
+        for (i, face) in faces.iter().enumerate() {
+            photo_faces.entry(face.photo_id).or_default().push(i);
+        }
+        let births = catalog.birth_days()?;
+        Ok(Snapshot { faces, dim, confirmed, rejected, kept, births, photo_faces })
     }
 
     fn embedding(&self, index: usize) -> &[f32] {
         &self.faces[index].embedding
     }
+
+    fn evidence(&self) -> Evidence<'_> {
+        Evidence::new(&self.faces, &self.confirmed, &self.births)
+    }
+
+    /// Whether a face needs more evidence than others (see [`crate::faces::quality`]).
+    fn is_hard(&self, index: usize) -> bool {
+        let face = &self.faces[index];
+        crate::faces::quality::is_hard(face.embedding_norm, face.childhood)
+    }
+
+    fn is_rejected(&self, face: usize, person: i64) -> bool {
+        self.rejected.get(&face).is_some_and(|r| r.contains(&person))
+    }
+
+    /// Same-photo cannot-links among `items` (face indices), as pairs of positions in `items`.
+    fn same_photo_pairs(&self, items: &[usize]) -> Vec<(usize, usize)> {
+        let mut by_photo: HashMap<i64, Vec<usize>> = HashMap::new();
+        for (i, &face) in items.iter().enumerate() {
+            by_photo.entry(self.faces[face].photo_id).or_default().push(i);
+        }
+        let mut pairs = Vec::new();
+        for faces in by_photo.values() {
+            for (i, &a) in faces.iter().enumerate() {
+                for &b in &faces[i + 1..] {
+                    pairs.push((a, b));
+                }
+            }
+        }
+        pairs
+    }
+
+    fn rows(&self, items: &[usize]) -> Vec<f32> {
+        items.iter().flat_map(|&i| self.embedding(i).iter().copied()).collect()
+    }
+}
+
+/// The faces of each person confirmed by the user in each photo: (photo, person).
+fn confirmed_in_photos(snapshot: &Snapshot) -> HashSet<(i64, i64)> {
+    snapshot
+        .confirmed
+        .iter()
+        .flat_map(|(&person, list)| list.iter().map(move |&f| (snapshot.faces[f].photo_id, person)))
+        .collect()
 }
 
 /// Groups every face of the current model into people from scratch, keeping every decision.
@@ -67,43 +124,124 @@ pub(crate) fn recluster(catalog: &mut Catalog, settings: &PeopleSettings) -> Res
     let snapshot = Snapshot::load(catalog)?;
     let n = snapshot.faces.len();
     let mut summary = PeopleSummary { faces: n as u64, ..PeopleSummary::default() };
-    let labels = if n == 0 {
-        Vec::new()
+    let params =
+        ClusterParams { threshold: settings.threshold, linkage: settings.linkage, ..Default::default() };
+    let all_rows = snapshot.rows(&(0..n).collect::<Vec<_>>());
+    let graph = if n == 0 {
+        None
     } else {
-        let embeddings: Vec<f32> = snapshot.faces.iter().flat_map(|f| f.embedding.iter().copied()).collect();
-        let constraints = constraints_of(&snapshot);
-        let params =
-            ClusterParams { threshold: settings.threshold, linkage: settings.linkage, ..Default::default() };
-        cluster::cluster(&embeddings, snapshot.dim, &params, &constraints)
+        Some(cluster::build_knn_graph(
+            &cluster::normalized_rows(&all_rows, snapshot.dim),
+            snapshot.dim,
+            params.k,
+            &params.knn,
+        ))
     };
 
-    // Each cluster holding a kept person's confirmed faces is that person (cannot-links keep
-    // two kept people apart); other clusters become unnamed groups, reusing the id of the
-    // group most of their faces were in so that ids stay stable from pass to pass.
+    // Recognition first: the faces that earn a kept person's name.
+    let confirmed_faces: HashMap<usize, i64> =
+        snapshot.confirmed.iter().flat_map(|(&p, list)| list.iter().map(move |&f| (f, p))).collect();
+    let matched = recognise_all(&snapshot, &confirmed_faces);
+
+    // Clustering of every face but the hard ones nobody claims: confirmed and recognised faces
+    // of a kept person are one block, kept people stay apart, rejections and photos apart.
+    let items: Vec<usize> = (0..n)
+        .filter(|&i| confirmed_faces.contains_key(&i) || matched.contains_key(&i) || !snapshot.is_hard(i))
+        .collect();
+    let position: HashMap<usize, usize> = items.iter().enumerate().map(|(p, &f)| (f, p)).collect();
+    let labels = match &graph {
+        Some(graph) if !items.is_empty() => {
+            let mut blocks: HashMap<i64, Vec<usize>> = HashMap::new();
+            for (&face, &person) in confirmed_faces.iter().chain(matched.iter()) {
+                blocks.entry(person).or_default().push(position[&face]);
+            }
+            let mut constraints = Constraints::default();
+            let mut representatives: Vec<(i64, usize)> = Vec::new();
+            for person in &snapshot.kept {
+                if let Some(mut block) = blocks.remove(person) {
+                    block.sort_unstable();
+                    representatives.push((*person, block[0]));
+                    constraints.must_link.push(block);
+                }
+            }
+            for (i, &(_, a)) in representatives.iter().enumerate() {
+                for &(_, b) in &representatives[i + 1..] {
+                    constraints.cannot_link.push((a, b));
+                }
+            }
+            let representative: HashMap<i64, usize> = representatives.iter().copied().collect();
+            for (&face, people) in &snapshot.rejected {
+                let Some(&p) = position.get(&face) else { continue };
+                for person in people {
+                    if let Some(&rep) = representative.get(person) {
+                        constraints.cannot_link.push((p, rep));
+                    }
+                }
+            }
+            constraints.cannot_link.extend(snapshot.same_photo_pairs(&items));
+            let rows = snapshot.rows(&items);
+            cluster::cluster_with_graph(
+                &rows,
+                snapshot.dim,
+                &graph.restricted_to(&items),
+                &params,
+                &constraints,
+            )
+        }
+        _ => Vec::new(),
+    };
+
+    // A cluster holding a kept person's block is that person for the block; the rest of it,
+    // and every other cluster, are candidates for unnamed groups.
     let cluster_count = labels.iter().map(|&l| l as usize + 1).max().unwrap_or(0);
     let mut members: Vec<Vec<usize>> = vec![Vec::new(); cluster_count];
-    for (face, &label) in labels.iter().enumerate() {
-        members[label as usize].push(face);
+    for (p, &label) in labels.iter().enumerate() {
+        members[label as usize].push(items[p]);
     }
-    let mut person_of_cluster: Vec<Option<i64>> = vec![None; cluster_count];
-    for (&person, faces) in &snapshot.confirmed {
-        if let Some(&first) = faces.first() {
-            person_of_cluster[labels[first] as usize] = Some(person);
+    let mut assignments: Vec<(usize, Option<i64>, &str)> = Vec::with_capacity(n);
+    let mut candidates: Vec<Vec<usize>> = Vec::new();
+    for group in members {
+        let mut rest = Vec::new();
+        for face in group {
+            match (confirmed_faces.get(&face), matched.get(&face)) {
+                (Some(&person), _) => assignments.push((face, Some(person), "user")),
+                (None, Some(&person)) => {
+                    summary.matched += 1;
+                    assignments.push((face, Some(person), "match"));
+                }
+                (None, None) => rest.push(face),
+            }
+        }
+        if !rest.is_empty() {
+            candidates.push(rest);
         }
     }
-    let kept: HashSet<i64> = snapshot.kept.iter().copied().collect();
-    let mut used_groups: HashSet<i64> = HashSet::new();
+
+    // Hard faces nobody claimed join a group from about the same years on stronger evidence,
+    // and the rest group among themselves at a stricter cut.
+    let hard: Vec<usize> = (0..n).filter(|i| !position.contains_key(i)).collect();
+    let left = match &graph {
+        Some(graph) => attach_hard_faces(&snapshot, graph, &hard, &mut candidates, settings),
+        None => Vec::new(),
+    };
+    candidates.extend(group_among_themselves(&snapshot, &left, settings));
+
     let tx = catalog.conn_mut().transaction()?;
     let now = crate::time::now_utc();
-    let mut order: Vec<usize> = (0..cluster_count).collect();
-    // Larger clusters choose their old group first.
-    order.sort_by_key(|&c| std::cmp::Reverse(members[c].len()));
-    for c in order {
-        if person_of_cluster[c].is_some() || members[c].len() < MIN_GROUP_FACES {
+    let kept: HashSet<i64> = snapshot.kept.iter().copied().collect();
+    let mut used_groups: HashSet<i64> = HashSet::new();
+    // Larger groups choose their old id first, so that ids stay stable from pass to pass.
+    candidates.sort_by_key(|c| (std::cmp::Reverse(c.len()), c[0]));
+    for group in candidates {
+        if group.len() < MIN_GROUP_FACES {
+            for face in group {
+                summary.alone += 1;
+                assignments.push((face, None, LEFT_ALONE));
+            }
             continue;
         }
         let mut votes: HashMap<i64, usize> = HashMap::new();
-        for &face in &members[c] {
+        for &face in &group {
             if let Some(old) = snapshot.faces[face].person_id
                 && !kept.contains(&old)
                 && !used_groups.contains(&old)
@@ -113,33 +251,20 @@ pub(crate) fn recluster(catalog: &mut Catalog, settings: &PeopleSettings) -> Res
         }
         let reuse =
             votes.into_iter().max_by_key(|&(id, count)| (count, std::cmp::Reverse(id))).map(|(id, _)| id);
-        let group = match reuse {
+        let id = match reuse {
             Some(id) => id,
             None => {
                 summary.new_groups += 1;
                 new_group(&tx, &now)?
             }
         };
-        used_groups.insert(group);
-        person_of_cluster[c] = Some(group);
-    }
-
-    let confirmed_faces: HashSet<usize> = snapshot.confirmed.values().flatten().copied().collect();
-    let mut assignments = Vec::with_capacity(n);
-    for (face, &label) in labels.iter().enumerate() {
-        let person = person_of_cluster[label as usize];
-        let how = match person {
-            Some(_) if confirmed_faces.contains(&face) => "user",
-            Some(_) => "cluster",
-            None => LEFT_ALONE,
-        };
-        match how {
-            "cluster" => summary.clustered += 1,
-            LEFT_ALONE => summary.alone += 1,
-            _ => {}
+        used_groups.insert(id);
+        for face in group {
+            summary.clustered += 1;
+            assignments.push((face, Some(id), "cluster"));
         }
-        assignments.push((face, person, how));
     }
+    assignments.sort_by_key(|a| a.0);
     write_assignments(&tx, &snapshot, &assignments)?;
     update_typical_faces(&tx, &snapshot, &assignments)?;
     crate::catalog::people::delete_orphan_groups(&tx)?;
@@ -148,43 +273,144 @@ pub(crate) fn recluster(catalog: &mut Catalog, settings: &PeopleSettings) -> Res
     Ok(summary)
 }
 
-/// The decisions as clustering constraints over the snapshot's face indices.
-fn constraints_of(snapshot: &Snapshot) -> Constraints {
-    let mut constraints = Constraints::default();
-    let mut representatives: Vec<(i64, usize)> = Vec::new();
-    for person in &snapshot.kept {
-        if let Some(faces) = snapshot.confirmed.get(person).filter(|f| !f.is_empty()) {
-            constraints.must_link.push(faces.clone());
-            representatives.push((*person, faces[0]));
+/// Confirmed faces each face is compared with directly in a full pass: a person with
+/// `MATCH_TOP_K` comparable faces among them is scored from those alone, and no person without
+/// one among them can beat the last.
+const RECOGNITION_NEIGHBOURS: usize = 32;
+/// Faces searched at once against the confirmed faces (bounds the memory of the search).
+const RECOGNITION_CHUNK: usize = 8192;
+
+/// Every unconfirmed face that earns a kept person's name.
+fn recognise_all(snapshot: &Snapshot, confirmed_faces: &HashMap<usize, i64>) -> HashMap<usize, i64> {
+    if snapshot.confirmed.is_empty() {
+        return HashMap::new();
+    }
+    let evidence = snapshot.evidence();
+    let present = confirmed_in_photos(snapshot);
+    let mut gallery: Vec<usize> = confirmed_faces.keys().copied().collect();
+    gallery.sort_unstable();
+    let gallery_rows = snapshot.rows(&gallery);
+    let k = RECOGNITION_NEIGHBOURS.min(gallery.len());
+    let complete = k == gallery.len();
+    let queries: Vec<usize> =
+        (0..snapshot.faces.len()).filter(|i| !confirmed_faces.contains_key(i)).collect();
+    let mut found: Vec<(usize, i64, f32)> = Vec::new();
+    for chunk in queries.chunks(RECOGNITION_CHUNK) {
+        let nearest = cluster::nearest_rows(&snapshot.rows(chunk), &gallery_rows, snapshot.dim, k);
+        found.par_extend(chunk.par_iter().enumerate().filter_map(|(q, &face)| {
+            let photo = snapshot.faces[face].photo_id;
+            let allowed = |person: i64| {
+                !snapshot.is_rejected(face, person)
+                    && !present.contains(&(photo, person))
+                    && evidence.born_by(face, person)
+            };
+            let neighbours: Vec<(u32, f32)> = nearest[q * k..(q + 1) * k]
+                .iter()
+                .map(|&g| {
+                    let other = gallery[g as usize];
+                    (other as u32, cluster::dot(snapshot.embedding(face), snapshot.embedding(other)))
+                })
+                .collect();
+            let (resemblances, unseen) = evidence.resemblances_among(face, &neighbours, complete, &allowed);
+            evidence.recognise(face, &resemblances, unseen).map(|(person, score)| (face, person, score))
+        }));
+    }
+    settle_photos(&evidence, found, |f| snapshot.faces[f].photo_id, &snapshot.photo_faces)
+        .into_iter()
+        .map(|(face, person, _)| (face, person))
+        .collect()
+}
+
+/// Mean of the `MATCH_TOP_K` largest of `similarities`.
+fn top_mean(mut similarities: Vec<f32>) -> Option<f32> {
+    if similarities.is_empty() {
+        return None;
+    }
+    similarities.sort_by(|a, b| b.total_cmp(a));
+    similarities.truncate(MATCH_TOP_K);
+    Some(similarities.iter().sum::<f32>() / similarities.len() as f32)
+}
+
+/// Puts each of the `hard` faces in the candidate group whose members from about the same
+/// years (among its nearest faces) it resembles most, when that beats the grouping threshold by
+/// `HARD_FACE_EXTRA`; two faces of one photo stay apart. Returns the faces left.
+fn attach_hard_faces(
+    snapshot: &Snapshot,
+    graph: &KnnGraph,
+    hard: &[usize],
+    candidates: &mut [Vec<usize>],
+    settings: &PeopleSettings,
+) -> Vec<usize> {
+    let mut candidate_of: HashMap<usize, usize> = HashMap::new();
+    for (c, group) in candidates.iter().enumerate() {
+        for &face in group {
+            candidate_of.insert(face, c);
         }
     }
-    let representative: HashMap<i64, usize> = representatives.iter().copied().collect();
-    // Two people the user keeps stay two people.
-    for (i, &(_, a)) in representatives.iter().enumerate() {
-        for &(_, b) in &representatives[i + 1..] {
-            constraints.cannot_link.push((a, b));
-        }
-    }
-    for (&face, people) in &snapshot.rejected {
-        for person in people {
-            if let Some(&rep) = representative.get(person) {
-                constraints.cannot_link.push((face, rep));
+    let needed = 1.0 - settings.threshold + HARD_FACE_EXTRA;
+    let choices: Vec<Option<(usize, f32)>> = hard
+        .par_iter()
+        .map(|&face| {
+            let day = snapshot.faces[face].taken_day;
+            let mut by_candidate: HashMap<usize, Vec<f32>> = HashMap::new();
+            for (other, similarity) in graph.neighbors_of(face) {
+                let other = other as usize;
+                if let Some(&c) = candidate_of.get(&other)
+                    && dates::comparable(day, snapshot.faces[other].taken_day, None)
+                {
+                    by_candidate.entry(c).or_default().push(similarity);
+                }
             }
+            by_candidate
+                .into_iter()
+                .filter_map(|(c, sims)| Some((c, top_mean(sims)?)))
+                .filter(|&(_, score)| score > needed)
+                .max_by(|a, b| a.1.total_cmp(&b.1).then(b.0.cmp(&a.0)))
+        })
+        .collect();
+    let mut left = Vec::new();
+    let mut order: Vec<(usize, usize, f32)> =
+        hard.iter().zip(choices).filter_map(|(&f, c)| c.map(|(g, s)| (f, g, s))).collect();
+    order.sort_by(|a, b| b.2.total_cmp(&a.2).then(a.0.cmp(&b.0)));
+    let attached: HashSet<usize> = order.iter().map(|o| o.0).collect();
+    let mut photos_of: Vec<HashSet<i64>> =
+        candidates.iter().map(|g| g.iter().map(|&f| snapshot.faces[f].photo_id).collect()).collect();
+    for (face, group, _) in order {
+        let photo = snapshot.faces[face].photo_id;
+        if photos_of[group].insert(photo) {
+            candidates[group].push(face);
+        } else {
+            left.push(face);
         }
     }
-    // Two faces of one photo are two people.
-    let mut by_photo: HashMap<i64, Vec<usize>> = HashMap::new();
-    for (i, face) in snapshot.faces.iter().enumerate() {
-        by_photo.entry(face.photo_id).or_default().push(i);
+    left.extend(hard.iter().copied().filter(|f| !attached.contains(f)));
+    left.sort_unstable();
+    left
+}
+
+/// Clusters `faces` among themselves at a cut stricter by `HARD_GROUP_EXTRA`.
+fn group_among_themselves(
+    snapshot: &Snapshot,
+    faces: &[usize],
+    settings: &PeopleSettings,
+) -> Vec<Vec<usize>> {
+    if faces.is_empty() {
+        return Vec::new();
     }
-    for faces in by_photo.values() {
-        for (i, &a) in faces.iter().enumerate() {
-            for &b in &faces[i + 1..] {
-                constraints.cannot_link.push((a, b));
-            }
-        }
+    let params = ClusterParams {
+        threshold: (settings.threshold - HARD_GROUP_EXTRA).max(0.0),
+        linkage: settings.linkage,
+        ..Default::default()
+    };
+    let constraints = Constraints { must_link: Vec::new(), cannot_link: snapshot.same_photo_pairs(faces) };
+    let labels = cluster::cluster(&snapshot.rows(faces), snapshot.dim, &params, &constraints);
+    let mut groups: HashMap<u32, Vec<usize>> = HashMap::new();
+    for (i, &label) in labels.iter().enumerate() {
+        groups.entry(label).or_default().push(faces[i]);
     }
-    constraints
+    let mut groups: Vec<Vec<usize>> = groups.into_values().collect();
+    groups.sort_by_key(|g| g[0]);
+    groups
 }
 
 fn new_group(tx: &Transaction<'_>, now: &str) -> Result<i64> {
@@ -250,13 +476,13 @@ fn update_typical_faces(
 const FULL_PASS_SHARE: f64 = 0.2;
 const FULL_PASS_FACES: usize = 20_000;
 
-/// How many candidate people each new face keeps from the parallel scoring, for the sequential
+/// How many candidate groups each new face keeps from the parallel scoring, for the sequential
 /// pass that checks constraints.
 const CANDIDATES_PER_FACE: usize = 4;
 
 /// Places faces no pass has seen yet (new photos, faces found again by a new model): first by
 /// recognition against kept people's confirmed faces, then by average linkage to an existing
-/// person or group, and the rest are clustered among themselves and with lone faces near them.
+/// unnamed group, and the rest are clustered among themselves and with lone faces near them.
 /// Nothing already placed moves, so a small import costs little however large the library.
 pub(crate) fn assign_new_faces(catalog: &mut Catalog, settings: &PeopleSettings) -> Result<PeopleSummary> {
     let started = Instant::now();
@@ -275,71 +501,106 @@ pub(crate) fn assign_new_faces(catalog: &mut Catalog, settings: &PeopleSettings)
     }
     let dim = snapshot.dim;
     let min_similarity = 1.0 - settings.threshold;
+    let kept: HashSet<i64> = snapshot.kept.iter().copied().collect();
 
     // Who is in each photo already: a face never joins a person present in its photo.
     let mut present: HashMap<i64, HashSet<i64>> = HashMap::new();
-    // Sum and size of every person's faces (average linkage of a face to a person is the dot
-    // product with the mean).
+    // Sum, size and members of every unnamed group (average linkage of a face to a group is
+    // the dot product with its mean).
     let mut sums: HashMap<i64, (Vec<f32>, u32)> = HashMap::new();
-    for face in &snapshot.faces {
+    let mut group_members: HashMap<i64, Vec<usize>> = HashMap::new();
+    for (i, face) in snapshot.faces.iter().enumerate() {
         if let Some(person) = face.person_id {
             present.entry(face.photo_id).or_default().insert(person);
+            if kept.contains(&person) {
+                continue;
+            }
             let entry = sums.entry(person).or_insert_with(|| (vec![0f32; dim], 0));
             for (s, x) in entry.0.iter_mut().zip(&face.embedding) {
                 *s += x;
             }
             entry.1 += 1;
+            group_members.entry(person).or_default().push(i);
         }
     }
-    let people: Vec<i64> = {
+    let groups: Vec<i64> = {
         let mut ids: Vec<i64> = sums.keys().copied().collect();
         ids.sort_unstable();
         ids
     };
-    let means: Vec<f32> = people
+    let means: Vec<f32> = groups
         .iter()
         .flat_map(|p| {
             let (sum, size) = &sums[p];
             sum.iter().map(move |x| x / *size as f32)
         })
         .collect();
-    // Confirmed faces of kept people, for recognition.
-    let gallery: Vec<(i64, usize)> = snapshot
-        .confirmed
-        .iter()
-        .flat_map(|(&person, faces)| faces.iter().map(move |&f| (person, f)))
-        .collect();
 
-    // Per new face: (recognised people, nearest people), each ranked (person, similarity).
-    type Ranked = Vec<(i64, f32)>;
-    let candidates: Vec<(Ranked, Ranked)> = fresh
+    // Recognition, then one person per photo.
+    let evidence = snapshot.evidence();
+    let recognised: Vec<(usize, i64, f32)> = if snapshot.confirmed.is_empty() {
+        Vec::new()
+    } else {
+        let found: Vec<(usize, i64, f32)> = fresh
+            .par_iter()
+            .filter_map(|&face| {
+                let photo = snapshot.faces[face].photo_id;
+                let allowed = |person: i64| {
+                    !snapshot.is_rejected(face, person)
+                        && !present.get(&photo).is_some_and(|p| p.contains(&person))
+                        && evidence.born_by(face, person)
+                };
+                let resemblances = evidence.resemblances(face, &allowed);
+                evidence.recognise(face, &resemblances, -1.0).map(|(person, score)| (face, person, score))
+            })
+            .collect();
+        settle_photos(&evidence, found, |f| snapshot.faces[f].photo_id, &snapshot.photo_faces)
+    };
+    let recognised: HashMap<usize, i64> = recognised.into_iter().map(|(f, p, _)| (f, p)).collect();
+
+    // The others: the nearest unnamed groups by average linkage.
+    let near: Vec<Vec<(i64, f32)>> = fresh
         .par_iter()
         .map(|&face| {
-            let embedding = snapshot.embedding(face);
-            (recognise(&snapshot, &gallery, embedding), nearest_people(&people, &means, dim, embedding))
+            if recognised.contains_key(&face) {
+                Vec::new()
+            } else {
+                nearest_groups(&groups, &means, dim, snapshot.embedding(face))
+            }
         })
         .collect();
 
     let mut placed: Vec<(usize, Option<i64>, &str)> = Vec::with_capacity(fresh.len());
     let mut leftover = Vec::new();
-    for (&face, (recognised, near)) in fresh.iter().zip(&candidates) {
+    for (&face, near) in fresh.iter().zip(&near) {
         let photo = snapshot.faces[face].photo_id;
         let allowed = |person: i64, present: &HashMap<i64, HashSet<i64>>| {
-            !present.get(&photo).is_some_and(|p| p.contains(&person))
-                && !snapshot.rejected.get(&face).is_some_and(|r| r.contains(&person))
+            !present.get(&photo).is_some_and(|p| p.contains(&person)) && !snapshot.is_rejected(face, person)
         };
-        let matched = match recognised.as_slice() {
-            [(best, score), rest @ ..]
-                if *score >= MATCH_MIN_SIMILARITY
-                    && rest.first().is_none_or(|(_, second)| score - second >= MATCH_MARGIN)
-                    && allowed(*best, &present) =>
-            {
-                Some((*best, "match"))
+        let matched = match recognised.get(&face) {
+            Some(&person) if allowed(person, &present) => Some((person, "match")),
+            Some(_) => None,
+            None if snapshot.is_hard(face) => {
+                // A hard face joins a group only on stronger evidence, from about the same years.
+                let day = snapshot.faces[face].taken_day;
+                near.iter()
+                    .filter(|&&(group, _)| allowed(group, &present))
+                    .filter_map(|&(group, _)| {
+                        let sims: Vec<f32> = group_members[&group]
+                            .iter()
+                            .filter(|&&m| dates::comparable(day, snapshot.faces[m].taken_day, None))
+                            .map(|&m| cluster::dot(snapshot.embedding(face), snapshot.embedding(m)))
+                            .collect();
+                        Some((group, top_mean(sims)?))
+                    })
+                    .filter(|&(_, score)| score > min_similarity + HARD_FACE_EXTRA)
+                    .max_by(|a, b| a.1.total_cmp(&b.1).then(b.0.cmp(&a.0)))
+                    .map(|(group, _)| (group, "cluster"))
             }
-            _ => near
+            None => near
                 .iter()
-                .find(|&&(person, similarity)| similarity > min_similarity && allowed(person, &present))
-                .map(|&(person, _)| (person, "cluster")),
+                .find(|&&(group, similarity)| similarity > min_similarity && allowed(group, &present))
+                .map(|&(group, _)| (group, "cluster")),
         };
         match matched {
             Some((person, how)) => {
@@ -355,51 +616,56 @@ pub(crate) fn assign_new_faces(catalog: &mut Catalog, settings: &PeopleSettings)
         }
     }
 
-    // The leftovers form groups among themselves and with lone faces close to one of them.
+    // The leftovers form groups among themselves and with lone faces close to one of them; hard
+    // faces only at a stricter cut, among themselves.
     let lone: Vec<usize> = (0..snapshot.faces.len())
         .filter(|&i| {
             snapshot.faces[i].person_id.is_none()
                 && snapshot.faces[i].assigned_by.as_deref() == Some(LEFT_ALONE)
         })
         .collect();
-    let near_lone: Vec<usize> = lone
-        .par_iter()
+    let (hard_leftover, easy_leftover): (Vec<usize>, Vec<usize>) =
+        leftover.iter().copied().partition(|&f| snapshot.is_hard(f));
+    let near_lone = |pool: &[usize], hard: bool, needed: f32| -> Vec<usize> {
+        lone.par_iter()
+            .copied()
+            .filter(|&l| snapshot.is_hard(l) == hard)
+            .filter(|&l| {
+                pool.iter().any(|&f| cluster::dot(snapshot.embedding(l), snapshot.embedding(f)) > needed)
+            })
+            .collect()
+    };
+    let easy_pool: Vec<usize> =
+        easy_leftover.iter().copied().chain(near_lone(&easy_leftover, false, min_similarity)).collect();
+    let hard_pool: Vec<usize> = hard_leftover
+        .iter()
         .copied()
-        .filter(|&l| {
-            leftover
-                .iter()
-                .any(|&f| cluster::dot(snapshot.embedding(l), snapshot.embedding(f)) > min_similarity)
-        })
+        .chain(near_lone(&hard_leftover, true, min_similarity + HARD_GROUP_EXTRA))
         .collect();
-    let pool: Vec<usize> = leftover.iter().chain(&near_lone).copied().collect();
     let tx = catalog.conn_mut().transaction()?;
     let now = crate::time::now_utc();
-    if !pool.is_empty() {
-        let embeddings: Vec<f32> = pool.iter().flat_map(|&i| snapshot.embedding(i).iter().copied()).collect();
-        let mut constraints = Constraints::default();
-        let mut by_photo: HashMap<i64, Vec<usize>> = HashMap::new();
-        for (i, &face) in pool.iter().enumerate() {
-            by_photo.entry(snapshot.faces[face].photo_id).or_default().push(i);
+    let fresh_set: HashSet<usize> = leftover.iter().copied().collect();
+    let hard_settings = PeopleSettings { threshold: settings.threshold - HARD_GROUP_EXTRA, ..*settings };
+    for (pool, pool_settings) in [(&easy_pool, *settings), (&hard_pool, hard_settings)] {
+        if pool.is_empty() {
+            continue;
         }
-        for faces in by_photo.values() {
-            for (i, &a) in faces.iter().enumerate() {
-                for &b in &faces[i + 1..] {
-                    constraints.cannot_link.push((a, b));
-                }
-            }
-        }
-        let params =
-            ClusterParams { threshold: settings.threshold, linkage: settings.linkage, ..Default::default() };
-        let labels = cluster::cluster(&embeddings, dim, &params, &constraints);
+        let params = ClusterParams {
+            threshold: pool_settings.threshold.max(0.0),
+            linkage: pool_settings.linkage,
+            knn: KnnMethod::Auto,
+            ..Default::default()
+        };
+        let constraints = Constraints { must_link: Vec::new(), cannot_link: snapshot.same_photo_pairs(pool) };
+        let labels = cluster::cluster(&snapshot.rows(pool), dim, &params, &constraints);
         let mut members: HashMap<u32, Vec<usize>> = HashMap::new();
         for (i, &label) in labels.iter().enumerate() {
             members.entry(label).or_default().push(pool[i]);
         }
-        let mut groups: Vec<Vec<usize>> = members.into_values().collect();
-        groups.sort_by_key(|g| g[0]);
+        let mut new_groups: Vec<Vec<usize>> = members.into_values().collect();
+        new_groups.sort_by_key(|g| g[0]);
         // Counts are of the new faces; lone faces joining a group are a bonus.
-        let fresh_set: HashSet<usize> = leftover.iter().copied().collect();
-        for group in groups {
+        for group in new_groups {
             let person = if group.len() >= MIN_GROUP_FACES {
                 summary.new_groups += 1;
                 Some(new_group(&tx, &now)?)
@@ -423,36 +689,13 @@ pub(crate) fn assign_new_faces(catalog: &mut Catalog, settings: &PeopleSettings)
     Ok(summary)
 }
 
-/// Kept people ranked by the mean similarity of `embedding` to their `MATCH_TOP_K` most similar
-/// confirmed faces (fewer when a person has fewer), best first, at most `CANDIDATES_PER_FACE`.
-fn recognise(snapshot: &Snapshot, gallery: &[(i64, usize)], embedding: &[f32]) -> Vec<(i64, f32)> {
-    let mut top: HashMap<i64, Vec<f32>> = HashMap::new();
-    for &(person, face) in gallery {
-        let similarity = cluster::dot(embedding, snapshot.embedding(face));
-        let best = top.entry(person).or_default();
-        if best.len() < MATCH_TOP_K {
-            best.push(similarity);
-        } else if let Some(worst) = best.iter_mut().min_by(|a, b| a.total_cmp(b))
-            && similarity > *worst
-        {
-            *worst = similarity;
-        }
-    }
-    let mut ranked: Vec<(i64, f32)> = top
-        .into_iter()
-        .map(|(person, sims)| (person, sims.iter().sum::<f32>() / sims.len() as f32))
-        .collect();
-    ranked.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
-    ranked.truncate(CANDIDATES_PER_FACE);
-    ranked
-}
-
-/// People ranked by average linkage to `embedding` (the dot product with their mean).
-fn nearest_people(people: &[i64], means: &[f32], dim: usize, embedding: &[f32]) -> Vec<(i64, f32)> {
-    let mut ranked: Vec<(i64, f32)> = people
+/// Unnamed groups ranked by average linkage to `embedding` (the dot product with their mean),
+/// best first, at most `CANDIDATES_PER_FACE`.
+fn nearest_groups(groups: &[i64], means: &[f32], dim: usize, embedding: &[f32]) -> Vec<(i64, f32)> {
+    let mut ranked: Vec<(i64, f32)> = groups
         .iter()
         .zip(means.chunks_exact(dim))
-        .map(|(&person, mean)| (person, cluster::dot(embedding, mean)))
+        .map(|(&group, mean)| (group, cluster::dot(embedding, mean)))
         .collect();
     let keep = CANDIDATES_PER_FACE.min(ranked.len());
     if keep == 0 {

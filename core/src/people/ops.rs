@@ -24,6 +24,7 @@ fn is_kept(journal: &Journal<'_, '_>, person: &PersonRecord) -> Result<bool> {
     Ok(person.name.is_some()
         || person.hidden
         || person.cover_face_id.is_some()
+        || person.birth_date.is_some()
         || !decisions_of_person(journal.tx, person.id)?.is_empty())
 }
 
@@ -442,6 +443,70 @@ pub(crate) fn set_cover(catalog: &mut Catalog, person: i64, face: i64) -> Result
         adopt(journal, person)?;
         journal.set_cover(person, Some(face))?;
         Ok(person)
+    })
+}
+
+/// What giving a person a birth date changed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BirthDateChange {
+    pub person: i64,
+    /// Faces placed with the person automatically in photos taken before the date: they leave.
+    pub released: u64,
+    /// Faces the user confirmed in photos dated before it: they stay, since the user's word
+    /// outranks a camera's clock (the photo's date is likely wrong).
+    pub confirmed_before: u64,
+}
+
+/// Sets (or, with `None`, forgets) a person's birth date: no photo taken before it is theirs,
+/// so faces placed with them automatically in earlier photos leave them now, and no pass puts
+/// such a face with them again.
+pub(crate) fn set_birth_date(
+    catalog: &mut Catalog,
+    person: i64,
+    date: Option<&str>,
+) -> Result<BirthDateChange> {
+    let date = match date.map(str::trim) {
+        Some(text) => Some(
+            crate::time::parse_date(text)
+                .ok_or_else(|| invalid(format!("{text:?} is not a birth date; give it as YYYY-MM-DD")))?,
+        ),
+        None => None,
+    };
+    // A day of slack: somewhere east of UTC it is tomorrow already.
+    let today = crate::time::day_number(&crate::time::now_utc()).unwrap_or(i64::MAX);
+    if let Some(date) = &date
+        && crate::time::day_number(date).is_some_and(|day| day > today + 1)
+    {
+        return Err(invalid(format!("{date} is in the future; a birth date is a day that has passed")));
+    }
+    let description = match &date {
+        Some(date) => format!("person {person} was born on {date}"),
+        None => format!("forget the birth date of person {person}"),
+    };
+    operation(catalog, "birth_date", &description, |journal| {
+        let person = live_person(journal, person)?;
+        adopt(journal, person)?;
+        journal.set_birth_date(person, date.as_deref())?;
+        let mut change = BirthDateChange { person, released: 0, confirmed_before: 0 };
+        let Some(date) = &date else { return Ok(change) };
+        let earlier: Vec<(i64, Option<String>)> = journal
+            .tx
+            .prepare(
+                "SELECT f.id, f.assigned_by FROM faces f JOIN photos p ON p.id = f.photo_id
+                 WHERE f.person_id = ?1 AND p.taken_at IS NOT NULL AND substr(p.taken_at, 1, 10) < ?2",
+            )?
+            .query_map(rusqlite::params![person, date], |r| Ok((r.get(0)?, r.get(1)?)))?
+            .collect::<rusqlite::Result<_>>()?;
+        for (face, how) in earlier {
+            if how.as_deref() == Some("user") {
+                change.confirmed_before += 1;
+            } else {
+                // Unassigned and unseen: the next people pass places it anywhere but here.
+                journal.assign_face(face, None, None)?;
+                change.released += 1;
+            }
+        }
+        Ok(change)
     })
 }
 

@@ -71,6 +71,7 @@ pub(crate) fn review_queue(
     let faces = super::faces_for_grouping(catalog)?;
     let dim = kindred_models::EMBEDDING_DIM;
     let names = catalog.person_names()?;
+    let births = catalog.birth_days()?;
     let hidden: HashSet<i64> =
         catalog.people_list(true)?.into_iter().filter(|p| p.hidden).map(|p| p.id).collect();
     let mut rejected: HashMap<i64, HashSet<i64>> = HashMap::new();
@@ -111,8 +112,8 @@ pub(crate) fn review_queue(
             photo_people.entry(face.photo_id).or_default().insert(p);
         }
     }
-    // The named person closest to `mean` that the subject's faces were not rejected from and
-    // that is not already in one of its photos.
+    // The named person closest to `mean` that the subject's faces were not rejected from, that
+    // is not already in one of its photos, and that was born when they were taken.
     let best_person = |mean: &[f32], members: &[usize], current: Option<i64>| -> Option<(i64, f32)> {
         named
             .iter()
@@ -122,6 +123,7 @@ pub(crate) fn review_queue(
                     let face = &faces[i];
                     !rejected.get(&face.id).is_some_and(|r| r.contains(person))
                         && !photo_people.get(&face.photo_id).is_some_and(|p| p.contains(person))
+                        && !births.get(person).zip(face.taken_day).is_some_and(|(birth, day)| day < *birth)
                 })
             })
             .map(|(person, centre)| (*person, cluster::dot(mean, centre)))

@@ -67,6 +67,9 @@ pub fn identities(count: usize, rng: &mut Rng) -> Vec<Vec<f32>> {
         .collect()
 }
 
+/// The norm SFace gives a typical face before normalising: synthetic faces are seen well.
+pub const EMBEDDING_NORM: f32 = 12.0;
+
 /// A face of `identity`.
 pub fn face_of(identity: &[f32], rng: &mut Rng) -> Vec<f32> {
     let quality = (0.775 + 0.1 * rng.normal()).clamp(0.4, 0.97);
@@ -152,6 +155,7 @@ pub fn add_photos(
                 score: 0.9,
                 landmarks: [[0.0; 2]; 5],
                 embedding: face_of(&identities[identity], rng),
+                embedding_norm: EMBEDDING_NORM,
             })
             .collect();
         let ids = Catalog::write_faces(&tx, photo, &hash, MODEL_ID, &faces, &now)?;

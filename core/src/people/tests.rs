@@ -26,7 +26,7 @@ fn grouped_library(
     (dir, library, people, faces)
 }
 
-type PersonRow = (i64, Option<String>, bool, Option<i64>, Option<i64>);
+type PersonRow = (i64, Option<String>, bool, Option<i64>, Option<i64>, Option<String>);
 type DecisionRow = (i64, Option<i64>, i64, String, Option<i64>);
 type FaceRow = (i64, Option<i64>, Option<String>);
 type State = (Vec<PersonRow>, Vec<DecisionRow>, Vec<FaceRow>);
@@ -35,9 +35,9 @@ type State = (Vec<PersonRow>, Vec<DecisionRow>, Vec<FaceRow>);
 fn state(library: &Library) -> State {
     let conn = library.catalog().conn();
     let people = conn
-        .prepare("SELECT id, name, hidden, cover_face_id, merged_into FROM people ORDER BY id")
+        .prepare("SELECT id, name, hidden, cover_face_id, merged_into, birth_date FROM people ORDER BY id")
         .unwrap()
-        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)))
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?)))
         .unwrap()
         .collect::<rusqlite::Result<_>>()
         .unwrap();
@@ -92,6 +92,20 @@ fn check_invariants(library: &Library, names: &HashMap<i64, String>) {
             DecisionKind::NotAFace => assert_eq!(current, None, "'not a face' {face} is with someone"),
         }
     }
+    // Nobody is in a photo taken before their birth date, unless the user said so.
+    let born_later: Vec<(i64, i64, String, String)> = conn
+        .prepare(
+            "SELECT f.id, f.person_id, pe.birth_date, ph.taken_at FROM faces f
+             JOIN people pe ON pe.id = f.person_id JOIN photos ph ON ph.id = f.photo_id
+             WHERE pe.birth_date IS NOT NULL AND substr(ph.taken_at, 1, 10) < pe.birth_date
+               AND NOT EXISTS (SELECT 1 FROM face_decisions d WHERE d.face_id = f.id AND d.kind = 'is')",
+        )
+        .unwrap()
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
+        .unwrap()
+        .collect::<rusqlite::Result<_>>()
+        .unwrap();
+    assert!(born_later.is_empty(), "faces before their person's birth: {born_later:?}");
     let mut seen: HashSet<(i64, i64)> = HashSet::new();
     for (face, (person, photo)) in &assignment {
         if let Some(person) = person {
@@ -221,6 +235,7 @@ fn names_and_corrections_survive_reclustering_threshold_changes_and_reembedding(
                 score: 0.8,
                 landmarks: [[0.0; 2]; 5],
                 embedding: synthetic::face_of(&people[truth[&id]], &mut rng),
+                embedding_norm: synthetic::EMBEDDING_NORM,
             })
             .collect();
         Catalog::write_faces(&tx, photo, "rehashed", MODEL_ID, &new, &now).unwrap();
@@ -295,6 +310,12 @@ fn random_operations_never_break_the_invariants() {
                     });
                     undone
                 }
+                8 if rng.below(3) == 0 => {
+                    let day = rng.below(400) as i64;
+                    let (year, month, date) = crate::time::civil_from_days(10_957 + day);
+                    let birth = format!("{year:04}-{month:02}-{date:02}");
+                    library.set_birth_date(pick_person(&mut rng), Some(&birth)).map(drop)
+                }
                 8 => {
                     let threshold = 0.3 + 0.8 * rng.uniform();
                     library.set_people_settings(&PeopleSettings { threshold, ..Default::default() }).map(drop)
@@ -338,6 +359,7 @@ fn undo_puts_back_exactly_what_each_operation_changed() {
         ("not a face", Box::new(move |l| l.mark_not_a_face(face_a))),
         ("hide", Box::new(move |l| l.hide_person(b, true).map(drop))),
         ("cover", Box::new(move |l| l.set_cover(a, face_a).map(drop))),
+        ("birth date", Box::new(move |l| l.set_birth_date(a, Some("1999-06-01")).map(drop))),
     ];
     for (what, operation) in &operations {
         let before = state(&library);
@@ -559,6 +581,7 @@ fn decisions_follow_a_face_found_again_and_wait_when_it_is_not() {
         score: 0.9,
         landmarks: [[0.0; 2]; 5],
         embedding: synthetic::face_of(&people[face.identity], &mut rng),
+        embedding_norm: synthetic::EMBEDDING_NORM,
     };
     let ids = Catalog::write_faces(&tx, face.photo_id, "restored", MODEL_ID, &[again], &now).unwrap();
     tx.commit().unwrap();
@@ -775,4 +798,408 @@ fn names_sort_the_way_people_read_them() {
     assert_eq!(super::natural_cmp("Anna", "anna"), Equal);
     assert_eq!(super::natural_cmp("Anna", "Anne"), Less);
     assert_eq!(super::natural_cmp("Kid 007", "Kid 7b"), Less);
+}
+
+/// Adds one photo taken on `day` (days since 2000-01-01; undated when `None`) with faces of
+/// these embeddings, side by side, as the face job stores them. Returns the face ids.
+fn add_photo(library: &mut Library, day: Option<i64>, embeddings: &[Vec<f32>]) -> Vec<i64> {
+    let catalog = library.catalog_mut();
+    let now = crate::time::now_utc();
+    let root = catalog.ensure_root(std::path::Path::new("/synthetic"), &now).unwrap();
+    let tx = catalog.conn_mut().transaction().unwrap();
+    let number: i64 = tx.query_row("SELECT coalesce(max(id), 0) + 1 FROM photos", [], |r| r.get(0)).unwrap();
+    let taken = day.map(|day| {
+        let (year, month, date) = crate::time::civil_from_days(10_957 + day);
+        format!("{year:04}-{month:02}-{date:02}T12:00:00")
+    });
+    let hash = format!("added-{number}");
+    tx.execute(
+        "INSERT INTO photos (root_id, path, size, mtime_ns, content_hash, format, width, height, taken_at,
+                             status, first_seen_at, last_seen_at, checked_at)
+         VALUES (?1, ?2, 1000, 0, ?3, 'jpeg', 4000, 3000, ?4, 'ok', ?5, ?5, ?5)",
+        rusqlite::params![root, format!("/synthetic/added-{number}.jpg").into_bytes(), hash, taken, now],
+    )
+    .unwrap();
+    let photo = tx.last_insert_rowid();
+    let faces: Vec<FoundFace> = embeddings
+        .iter()
+        .enumerate()
+        .map(|(slot, embedding)| FoundFace {
+            x: 50.0 + 400.0 * slot as f32,
+            y: 100.0,
+            w: 300.0,
+            h: 300.0,
+            score: 0.9,
+            landmarks: [[0.0; 2]; 5],
+            embedding: embedding.clone(),
+            embedding_norm: synthetic::EMBEDDING_NORM,
+        })
+        .collect();
+    let ids = Catalog::write_faces(&tx, photo, &hash, MODEL_ID, &faces, &now).unwrap();
+    tx.commit().unwrap();
+    ids
+}
+
+fn day_of(library: &Library, face: i64) -> Option<i64> {
+    let photo = library.catalog().face(face).unwrap().photo_id;
+    library.photo(photo).unwrap().taken_at.as_deref().and_then(crate::time::day_number).map(|d| d - 10_957)
+}
+
+/// Names the unnamed group holding most faces of each identity after it ("Identity N"), as a
+/// user would; returns person → identity.
+fn name_groups_by_identity(library: &mut Library, faces: &[SyntheticFace]) -> HashMap<i64, usize> {
+    let truth: HashMap<i64, usize> = faces.iter().map(|f| (f.face_id, f.identity)).collect();
+    let mut identity_of_person = HashMap::new();
+    for group in groups(library) {
+        let mut votes: HashMap<usize, usize> = HashMap::new();
+        for (face, _, _) in library.faces_of_person(group.id).unwrap() {
+            if let Some(&identity) = truth.get(&face) {
+                *votes.entry(identity).or_default() += 1;
+            }
+        }
+        let Some((identity, _)) = votes.into_iter().max_by_key(|v| (v.1, std::cmp::Reverse(v.0))) else {
+            continue;
+        };
+        if identity_of_person.values().any(|&i| i == identity) {
+            continue;
+        }
+        library.name_person(group.id, &format!("Identity {identity}")).unwrap();
+        identity_of_person.insert(group.id, identity);
+    }
+    identity_of_person
+}
+
+#[test]
+fn a_birth_date_keeps_earlier_photos_away_through_every_pass() {
+    // Photos on days 0 to 199; identity 0 is in many of them, before and after day 100.
+    let (_dir, mut library, people, faces) = grouped_library(6, 200, 21);
+    let of_identity_0 = |library: &Library, before: bool| -> Vec<i64> {
+        faces
+            .iter()
+            .filter(|f| f.identity == 0)
+            .map(|f| f.face_id)
+            .filter(|&f| (day_of(library, f) < Some(100)) == before)
+            .collect()
+    };
+    let (early, late) = (of_identity_0(&library, true), of_identity_0(&library, false));
+    assert!(early.len() > 10 && late.len() > 20, "identity 0 is in photos before and after day 100");
+    // Ten faces of her from after the birth date are confirmed, and one from before it: a
+    // camera with a wrong clock. That one stays hers.
+    let mut confirmed: Vec<i64> = late[..10].to_vec();
+    confirmed.push(early[0]);
+    let cleo = library.move_faces_to_new_person(&confirmed, "Cleo").unwrap();
+    // Another person, in a group with none of her faces left in it.
+    let identity_of: HashMap<i64, usize> = faces.iter().map(|f| (f.face_id, f.identity)).collect();
+    let other = groups(&library)
+        .into_iter()
+        .find(|g| {
+            g.faces >= 5
+                && library.faces_of_person(g.id).unwrap().iter().all(|f| identity_of.get(&f.0) != Some(&0))
+        })
+        .unwrap()
+        .id;
+    let other = library.name_person(other, "Dan").unwrap();
+    let names: HashMap<i64, String> = [(cleo, "Cleo".to_string()), (other, "Dan".to_string())].into();
+    library.recluster_people().unwrap();
+    let hers = |library: &Library| -> (usize, usize) {
+        let faces = library.faces_of_person(cleo).unwrap();
+        let before = faces.iter().filter(|f| day_of(library, f.0) < Some(100)).count();
+        (before, faces.len() - before)
+    };
+    assert!(hers(&library).0 > 1, "without a birth date her earlier faces are recognised");
+
+    let change = library.set_birth_date(cleo, Some("2000-04-10")).unwrap(); // day 100
+    assert_eq!(change.person, cleo);
+    assert_eq!(change.confirmed_before, 1);
+    assert!(change.released > 0, "faces of earlier photos left her: {change:?}");
+    assert_eq!(library.person(cleo).unwrap().birth_date.as_deref(), Some("2000-04-10"));
+    let check = |library: &Library, when: &str| {
+        check_invariants(library, &names);
+        let (before, after) = hers(library);
+        assert_eq!(before, 1, "{when}: only the confirmed face before her birth is hers");
+        assert!(after > 10, "{when}: her later faces are still recognised ({after})");
+    };
+    check(&library, "after the birth date");
+    library.update_people().unwrap();
+    check(&library, "incremental pass");
+    library.recluster_people().unwrap();
+    check(&library, "full pass");
+    for threshold in [0.5, 0.8, 0.65] {
+        library.set_people_settings(&PeopleSettings { threshold, ..Default::default() }).unwrap();
+        check(&library, &format!("threshold {threshold}"));
+    }
+    // New photos of her from before and after the birth date.
+    let mut rng = Rng::new(77);
+    synthetic::add_photos(&mut library, &people[..1], 10, 1, 40, &mut rng).unwrap();
+    synthetic::add_photos(&mut library, &people[..1], 10, 1, 150, &mut rng).unwrap();
+    library.update_people().unwrap();
+    check(&library, "new photos");
+    // A new model finds every face again with new embeddings (the faces added since are all of
+    // identity 0).
+    let now = crate::time::now_utc();
+    let identity_of: HashMap<i64, usize> = faces.iter().map(|f| (f.face_id, f.identity)).collect();
+    let tx = library.catalog_mut().conn_mut().transaction().unwrap();
+    let old: Vec<(i64, i64, f32)> = tx
+        .prepare("SELECT photo_id, id, x FROM faces ORDER BY photo_id, id")
+        .unwrap()
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+        .unwrap()
+        .collect::<rusqlite::Result<_>>()
+        .unwrap();
+    let mut by_photo: std::collections::BTreeMap<i64, Vec<(i64, f32)>> = Default::default();
+    for (photo, id, x) in old {
+        by_photo.entry(photo).or_default().push((id, x));
+    }
+    for (photo, list) in by_photo {
+        let new: Vec<FoundFace> = list
+            .iter()
+            .map(|&(id, x)| FoundFace {
+                x: x + 3.0,
+                y: 102.0,
+                w: 296.0,
+                h: 302.0,
+                score: 0.9,
+                landmarks: [[0.0; 2]; 5],
+                embedding: synthetic::face_of(&people[identity_of.get(&id).copied().unwrap_or(0)], &mut rng),
+                embedding_norm: synthetic::EMBEDDING_NORM,
+            })
+            .collect();
+        Catalog::write_faces(&tx, photo, "re-embedded", MODEL_ID, &new, &now).unwrap();
+    }
+    tx.commit().unwrap();
+    library.update_people().unwrap();
+    check(&library, "a new model");
+    // A fine-tuned model.
+    let options = crate::finetune::FinetuneOptions {
+        device: crate::Device::Cpu,
+        max_epochs: 2,
+        activate_even_if_worse: true,
+        ..Default::default()
+    };
+    let report = library.finetune(&options, &mut |_| {}, &crate::CancelToken::new()).unwrap();
+    assert!(report.activated);
+    check(&library, "a fine-tuned model");
+    // Kept in a backup; forgotten, her earlier faces are recognised again.
+    let backup = library.backup().unwrap();
+    assert_eq!(
+        backup.people.iter().find(|p| p.id == cleo).and_then(|p| p.birth_date.as_deref()),
+        Some("2000-04-10")
+    );
+    library.set_birth_date(cleo, None).unwrap();
+    library.recluster_people().unwrap();
+    assert!(hers(&library).0 > 1, "without a birth date her earlier faces are hers again");
+}
+
+#[test]
+fn a_birth_date_is_checked_and_undone() {
+    let (_dir, mut library, _people, _faces) = grouped_library(4, 40, 23);
+    let group = groups(&library)[0].id;
+    let before = state(&library);
+    for bad in ["2000-02-30", "yesterday", "3000-01-01"] {
+        let error = library.set_birth_date(group, Some(bad)).unwrap_err();
+        assert_eq!(error.kind(), ErrorKind::InvalidInput, "{bad}: {error}");
+        assert_eq!(state(&library), before, "{bad} changed something");
+    }
+    library.set_birth_date(group, Some("1990-05-01")).unwrap();
+    assert_eq!(library.person(group).unwrap().birth_date.as_deref(), Some("1990-05-01"));
+    library.undo().unwrap();
+    assert_eq!(state(&library), before, "undone exactly");
+}
+
+#[test]
+fn a_stranger_similar_to_nobody_never_joins_a_named_person() {
+    let (_dir, mut library, people, faces) = grouped_library(8, 200, 22);
+    let named = name_groups_by_identity(&mut library, &faces);
+    assert!(named.len() >= 5);
+    let settings = library.people_settings().unwrap();
+    // Strangers leaning towards a named person: close enough to their mean that average
+    // linkage would have joined them, never as close to their nearest confirmed faces as a
+    // name needs.
+    let mut rng = Rng::new(5);
+    let mut strangers = Vec::new();
+    for (&person, _) in named.iter() {
+        let confirmed: Vec<Vec<f32>> = library
+            .faces_of_person(person)
+            .unwrap()
+            .iter()
+            .map(|f| library.catalog().face(f.0).unwrap().embedding)
+            .collect();
+        let mut mean = vec![0f32; synthetic::DIM];
+        for e in &confirmed {
+            for (m, x) in mean.iter_mut().zip(e) {
+                *m += x / confirmed.len() as f32;
+            }
+        }
+        let direction = {
+            let mut d = mean.clone();
+            crate::cluster::normalize_in_place(&mut d);
+            d
+        };
+        for _ in 0..200 {
+            let lean = 0.45 + 0.2 * rng.uniform();
+            let noise = synthetic::face_of(&synthetic::identities(1, &mut rng)[0], &mut rng);
+            let mut stranger: Vec<f32> = direction
+                .iter()
+                .zip(&noise)
+                .map(|(d, n)| lean * d + (1.0 - lean * lean).sqrt() * n)
+                .collect();
+            crate::cluster::normalize_in_place(&mut stranger);
+            let linkage = crate::cluster::dot(&stranger, &mean);
+            let mut sims: Vec<f32> = confirmed.iter().map(|e| crate::cluster::dot(&stranger, e)).collect();
+            sims.sort_by(|a, b| b.total_cmp(a));
+            let top = sims.iter().take(MATCH_TOP_K).sum::<f32>() / MATCH_TOP_K as f32;
+            if linkage > 1.0 - settings.threshold && top < MATCH_MIN_SIMILARITY {
+                strangers.push((person, stranger));
+                break;
+            }
+        }
+    }
+    assert!(strangers.len() >= 3, "strangers that average linkage would have named: {}", strangers.len());
+    let mut added = Vec::new();
+    for (i, (_, stranger)) in strangers.iter().enumerate() {
+        // With a face of somebody else in the photo, as strangers often are.
+        let other = synthetic::face_of(&people[7], &mut rng);
+        added.push(add_photo(&mut library, Some(300 + i as i64), &[stranger.clone(), other])[0]);
+    }
+    let summary = library.update_people().unwrap();
+    assert!(summary.faces as usize >= added.len());
+    let named_now = |library: &Library| -> Vec<(i64, i64)> {
+        added
+            .iter()
+            .filter_map(|&f| library.catalog().assignment_of_face(f).unwrap().map(|a| (f, a.0)))
+            .filter(|(_, p)| named.contains_key(p))
+            .collect()
+    };
+    assert_eq!(named_now(&library), vec![], "incremental pass");
+    library.recluster_people().unwrap();
+    assert_eq!(named_now(&library), vec![], "full pass");
+}
+
+#[test]
+fn two_look_alikes_in_one_photo_are_asked_about_not_named() {
+    let (_dir, mut library, people, faces) = grouped_library(6, 150, 24);
+    let named = name_groups_by_identity(&mut library, &faces);
+    let (&ada, &identity) = named.iter().min_by_key(|&(_, &i)| i).unwrap();
+    let mut rng = Rng::new(8);
+    // A photo with two faces of her look that resemble her about as much (twins, or a
+    // reflection): neither gets her name.
+    let twin = synthetic::face_of(&people[identity], &mut rng);
+    let mut other_twin: Vec<f32> =
+        twin.iter().enumerate().map(|(k, t)| t + 0.01 * (k as f32 * 1.7).sin()).collect();
+    crate::cluster::normalize_in_place(&mut other_twin);
+    let twins = add_photo(&mut library, Some(400), &[twin, other_twin]);
+    // A photo with one face of her look: recognised.
+    let single = add_photo(&mut library, Some(401), &[synthetic::face_of(&people[identity], &mut rng)]);
+    library.update_people().unwrap();
+    let person_of = |face: i64| library.catalog().assignment_of_face(face).unwrap().map(|a| a.0);
+    let resemblance = |a: i64, b: i64| {
+        crate::cluster::dot(
+            &library.catalog().face(a).unwrap().embedding,
+            &library.catalog().face(b).unwrap().embedding,
+        )
+    };
+    assert!(resemblance(twins[0], twins[1]) > 0.3);
+    for &twin in &twins {
+        assert_ne!(person_of(twin), Some(ada), "face {twin} of two look-alikes got her name");
+    }
+    assert_eq!(person_of(single[0]), Some(ada));
+}
+
+/// A child whose face changes as they grow: at `age` years, faces lie around a direction that
+/// turns away from `young`, towards and past `old`, between birth and 12.
+fn face_at_age(young: &[f32], old: &[f32], age: f32, rng: &mut Rng) -> Vec<f32> {
+    let angle = (age / 12.0).clamp(0.0, 1.0) * 0.6 * std::f32::consts::PI;
+    let mut direction: Vec<f32> =
+        young.iter().zip(old).map(|(y, o)| angle.cos() * y + angle.sin() * o).collect();
+    crate::cluster::normalize_in_place(&mut direction);
+    let noise = synthetic::face_of(&synthetic::identities(1, rng)[0], rng);
+    let quality = 0.85f32;
+    let mut face: Vec<f32> = direction
+        .iter()
+        .zip(&noise)
+        .map(|(d, n)| quality * d + (1.0 - quality * quality).sqrt() * n)
+        .collect();
+    crate::cluster::normalize_in_place(&mut face);
+    face
+}
+
+#[test]
+fn a_named_child_is_recognised_from_photos_of_their_own_age() {
+    let (_dir, mut library) = library();
+    let mut rng = Rng::new(31);
+    let look = synthetic::identities(2, &mut rng);
+    let others = synthetic::identities(6, &mut rng);
+    // Born on day 0 (2000-01-01); photos at about 2 and at about 11.
+    let day_at = |age: f32| (age * 365.25) as i64;
+    let mut confirmed = Vec::new();
+    confirmed.extend(add_photo(
+        &mut library,
+        Some(day_at(2.0)),
+        &[face_at_age(&look[0], &look[1], 2.0, &mut rng)],
+    ));
+    for k in 0..6 {
+        let age = 10.5 + 0.2 * k as f32;
+        confirmed.extend(add_photo(
+            &mut library,
+            Some(day_at(age)),
+            &[face_at_age(&look[0], &look[1], age, &mut rng)],
+        ));
+    }
+    // Other people around, so that there is a runner-up.
+    let mut other_faces = Vec::new();
+    for (i, other) in others.iter().enumerate() {
+        for k in 0..4 {
+            other_faces.push((
+                i,
+                add_photo(
+                    &mut library,
+                    Some(day_at(1.0 + k as f32 * 3.0)),
+                    &[synthetic::face_of(other, &mut rng)],
+                )[0],
+            ));
+        }
+    }
+    library.update_people().unwrap();
+    let child = library.move_faces_to_new_person(&confirmed, "Noor").unwrap();
+    library.set_birth_date(child, Some("2000-01-01")).unwrap();
+    for i in 0..others.len() {
+        let theirs: Vec<i64> = other_faces.iter().filter(|f| f.0 == i).map(|f| f.1).collect();
+        library.move_faces_to_new_person(&theirs, &format!("Other {i}")).unwrap();
+    }
+    let young_face = confirmed[0];
+    let young_embedding = library.catalog().face(young_face).unwrap().embedding;
+
+    // New photos of her at 2 and a bit: her one confirmed face of that age is the evidence; the
+    // faces of her at 11 do not dilute it.
+    let mut at_two = Vec::new();
+    for k in 0..6 {
+        let age = 2.1 + 0.05 * k as f32;
+        let face = face_at_age(&look[0], &look[1], age, &mut rng);
+        let old_sims: Vec<f32> = confirmed[1..]
+            .iter()
+            .map(|&c| crate::cluster::dot(&face, &library.catalog().face(c).unwrap().embedding))
+            .collect();
+        assert!(old_sims.iter().all(|&s| s < 0.4), "at 2 she does not look like herself at 11");
+        assert!(crate::cluster::dot(&face, &young_embedding) > 0.55);
+        at_two.push(add_photo(&mut library, Some(day_at(age)), &[face])[0]);
+    }
+    library.update_people().unwrap();
+    for &face in &at_two {
+        assert_eq!(
+            library.catalog().assignment_of_face(face).unwrap(),
+            Some((child, crate::Assignment::Match)),
+            "face {face} of her at two"
+        );
+    }
+    // The same faces dated when she was 11 are not named: nothing of her then looks like that
+    // (a scanned print carries the day it was scanned; the review queue asks about those).
+    let mut moved = Vec::new();
+    for &face in &at_two {
+        let embedding = library.catalog().face(face).unwrap().embedding;
+        moved.push(add_photo(&mut library, Some(day_at(11.2)), &[embedding])[0]);
+    }
+    library.update_people().unwrap();
+    for &face in &moved {
+        assert_ne!(library.catalog().assignment_of_face(face).unwrap().map(|a| a.0), Some(child));
+    }
 }

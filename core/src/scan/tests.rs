@@ -443,6 +443,7 @@ fn a_raw_file_with_faces_stays_the_photo_when_its_jpeg_arrives_later() {
             score: 0.9,
             landmarks: [[0.0; 2]; 5],
             embedding: vec![0.0; 128],
+            embedding_norm: 1.0,
         };
         Catalog::write_faces(&tx, raw.id, raw.content_hash.as_deref().unwrap(), "test", &[face], "now")
             .unwrap();

@@ -234,25 +234,56 @@ impl Rng {
     }
 }
 
-/// Batches of one epoch: every person with ≥ 2 faces, in random groups of P, each with up to K
-/// of its faces (a random choice each epoch) and up to 2 of its hard negatives.
+/// Batches of one epoch: every person with ≥ 2 faces, in random groups of P (people the user
+/// told apart in one group), each with up to K of its faces (a random choice each epoch) and
+/// its first 2 hard negatives.
 fn epoch_batches(data: &LabeledEmbeddings, config: &TrainingConfig, rng: &mut Rng) -> Vec<Vec<usize>> {
     let mut by_label: std::collections::BTreeMap<u32, Vec<usize>> = std::collections::BTreeMap::new();
     for (i, &label) in data.labels.iter().enumerate() {
         by_label.entry(label).or_default().push(i);
     }
     let people: Vec<u32> = by_label.iter().filter(|(_, faces)| faces.len() >= 2).map(|(&l, _)| l).collect();
+    // People told apart by the user (a face of one is "not" the other) are look-alikes: they
+    // share a batch, so that each gives the other its hardest negatives.
+    let mut rivals: std::collections::BTreeMap<u32, Vec<u32>> = std::collections::BTreeMap::new();
+    for &(face, label) in &data.hard_negatives {
+        let own = data.labels[face];
+        if own != label && by_label.get(&own).is_some_and(|f| f.len() >= 2) {
+            rivals.entry(label).or_default().push(own);
+            rivals.entry(own).or_default().push(label);
+        }
+    }
     let mut batches = Vec::new();
     while batches.len() < config.min_batches_per_epoch.max(1) {
         let before = batches.len();
         let mut order = people.clone();
         rng.shuffle(&mut order);
+        let order = with_rivals_together(&order, &rivals);
         batches.extend(pass_batches(data, config, rng, &by_label, &order));
         if batches.len() == before {
             break;
         }
     }
     batches
+}
+
+/// `order`, with each person's rivals moved right after them (a rival already placed stays).
+fn with_rivals_together(order: &[u32], rivals: &std::collections::BTreeMap<u32, Vec<u32>>) -> Vec<u32> {
+    let known: std::collections::HashSet<u32> = order.iter().copied().collect();
+    let mut placed = std::collections::HashSet::new();
+    let mut out = Vec::with_capacity(order.len());
+    for &person in order {
+        if !placed.insert(person) {
+            continue;
+        }
+        out.push(person);
+        for &rival in rivals.get(&person).into_iter().flatten() {
+            if known.contains(&rival) && placed.insert(rival) {
+                out.push(rival);
+            }
+        }
+    }
+    out
 }
 
 /// One pass over `people` in groups of P.

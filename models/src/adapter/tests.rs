@@ -146,3 +146,24 @@ fn the_untrained_adapter_is_the_identity_and_too_little_data_is_refused() {
     };
     assert!(train(&rt, &one_person, &TrainingConfig::default(), &mut |_| 0.0, &mut |_| true).is_err());
 }
+
+#[test]
+fn people_told_apart_share_a_batch() {
+    // 40 people of 3 faces; a face of person 7 was said not to be person 31.
+    let labels: Vec<u32> = (0..40u32).flat_map(|p| [p, p, p]).collect();
+    let data = LabeledEmbeddings {
+        embeddings: vec![0.0; labels.len() * EMBEDDING_DIM],
+        hard_negatives: vec![(7 * 3, 31)],
+        labels,
+    };
+    let config = TrainingConfig { people_per_batch: 4, ..TrainingConfig::default() };
+    for seed in 0..8 {
+        let batches = epoch_batches(&data, &config, &mut Rng(seed));
+        let with_7: Vec<&Vec<usize>> =
+            batches.iter().filter(|b| b.iter().any(|&f| data.labels[f] == 7)).collect();
+        assert!(!with_7.is_empty());
+        for batch in with_7 {
+            assert!(batch.iter().any(|&f| data.labels[f] == 31), "seed {seed}: 7 without 31 in {batch:?}");
+        }
+    }
+}

@@ -81,13 +81,19 @@ impl Embedder {
     /// up to 32 at a time (its weights are read once per pass), and through the convolutions
     /// side by side on the CPU's cores, or 32 at a time on a GPU.
     pub fn embed(&self, faces: &[RgbImage]) -> Vec<[f32; EMBEDDING_DIM]> {
+        self.embed_with_norms(faces).into_iter().map(|e| e.vector).collect()
+    }
+
+    /// As [`embed`](Self::embed), with each face's norm before normalising: how strongly the
+    /// network responds to the face, which is low for blurred, dark, tiny or turned faces.
+    pub fn embed_with_norms(&self, faces: &[RgbImage]) -> Vec<Embedding> {
         let mut out = Vec::with_capacity(faces.len());
         match &self.net {
             Net::Cpu(net) => {
                 for group in faces.chunks(HEAD_BATCH) {
                     let inputs: Vec<Vec<f32>> =
                         group.iter().map(|f| cpu::rgb_bordered(&crop_112(f), SFace::normalise)).collect();
-                    out.extend(net.forward(&inputs).chunks_exact(EMBEDDING_DIM).map(l2_normalised));
+                    out.extend(net.forward(&inputs).chunks_exact(EMBEDDING_DIM).map(Embedding::from_raw));
                 }
             }
             Net::Burn { net, device, batch } => {
@@ -107,11 +113,24 @@ impl Embedder {
                         .into_data()
                         .try_into_vec::<f32>()
                         .expect("SFace output is f32");
-                    out.extend(raw.chunks_exact(EMBEDDING_DIM).map(l2_normalised));
+                    out.extend(raw.chunks_exact(EMBEDDING_DIM).map(Embedding::from_raw));
                 }
             }
         }
         out
+    }
+}
+
+/// One face's embedding: the unit vector, and the network output's norm before normalising.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Embedding {
+    pub vector: [f32; EMBEDDING_DIM],
+    pub norm: f32,
+}
+
+impl Embedding {
+    fn from_raw(raw: &[f32]) -> Embedding {
+        Embedding { vector: l2_normalised(raw), norm: raw.iter().map(|x| x * x).sum::<f32>().sqrt() }
     }
 }
 

@@ -40,6 +40,23 @@ fn random_weights_match_a_plain_loop_reference() {
 }
 
 #[test]
+fn the_norm_before_normalising_is_the_raw_output_norm() {
+    let (_, b) = random_sface();
+    let faces = [face(4), face(5)];
+    let measured = embedder().embed_with_norms(&faces);
+    let plain = embedder().embed(&faces);
+    for ((face, got), vector) in faces.iter().zip(&measured).zip(&plain) {
+        let want = testing::sface_reference(
+            b,
+            &Act { c: 3, h: 112, w: 112, data: rgb_planes(std::slice::from_ref(face)) },
+        );
+        let want_norm = want.iter().map(|x| x * x).sum::<f32>().sqrt();
+        assert!((got.norm - want_norm).abs() <= 1e-3 * want_norm, "{} vs {want_norm}", got.norm);
+        assert_eq!(&got.vector, vector, "the same unit vector as embed");
+    }
+}
+
+#[test]
 fn folding_batchnorm_keeps_the_function() {
     let rt = Runtime::cpu();
     let mut constants = Constants::from_onnx(&random_sface().0).unwrap();

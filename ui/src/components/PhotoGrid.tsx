@@ -37,7 +37,18 @@ export function usePhotoPages(load: (offset: number, limit: number) => Promise<{
   return { photos: current.photos, more: current.more, loadMore };
 }
 
-export function PhotoGrid({ photos, loadMore, testId }: { photos: PhotoCard[]; loadMore: () => void; testId: string }) {
+export function PhotoGrid({
+  photos,
+  loadMore,
+  testId,
+  caption,
+}: {
+  photos: PhotoCard[];
+  loadMore: () => void;
+  testId: string;
+  /** A line shown over each photo (a person's age in it), if any. */
+  caption?: (photo: PhotoCard) => string | null;
+}) {
   return (
     <VirtualGrid
       testId={testId}
@@ -50,15 +61,16 @@ export function PhotoGrid({ photos, loadMore, testId }: { photos: PhotoCard[]; l
         setState({ browsing: photos.map((p) => p.id), browsingQuery: null });
         go({ view: "photo", id: photo.id });
       }}
-      render={(photo) => <PhotoTile photo={photo} />}
+      render={(photo) => <PhotoTile photo={photo} caption={caption?.(photo) ?? null} />}
     />
   );
 }
 
-export function PhotoTile({ photo, selected = false }: { photo: PhotoCard; selected?: boolean }) {
+export function PhotoTile({ photo, selected = false, caption = null }: { photo: PhotoCard; selected?: boolean; caption?: string | null }) {
   return (
     <div class={`photo-tile${selected ? " selected" : ""}`} title={`${photo.fileName}${photo.takenAt ? ` · ${photo.takenAt.slice(0, 10)}` : ""}`} data-testid="photo-tile" data-photo-id={photo.id}>
       <PhotoThumb photo={photo.id} title={photo.fileName} />
+      {caption && <span class="caption" data-testid="photo-caption">{caption}</span>}
       {selected && <span class="check" aria-label="Selected">✓</span>}
     </div>
   );

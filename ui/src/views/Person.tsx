@@ -1,6 +1,7 @@
 // One person: their photos (newest first), their faces with corrections, and the
 // "is this X?" questions about them.
 import { useEffect, useRef, useState } from "preact/hooks";
+import { ageAt } from "../age";
 import { api } from "../api";
 import type { PersonCard } from "../bindings/PersonCard";
 import type { PersonDetail } from "../bindings/PersonDetail";
@@ -20,6 +21,7 @@ export function PersonView({ id }: { id: number }) {
   const [detail, setDetail] = useState<PersonDetail | null>(null);
   const [tab, setTab] = useState<Tab>("photos");
   const [rename, setRename] = useState<string | null>(null);
+  const [birth, setBirth] = useState<string | null>(null);
 
   useEffect(() => {
     api.personDetail(id).then(setDetail).catch((error) => {
@@ -34,6 +36,10 @@ export function PersonView({ id }: { id: number }) {
     if (rename === null || !rename.trim()) return setRename(null);
     const name = rename.trim();
     if (await perform(() => api.namePerson(person.id, name))) setRename(null);
+  };
+  const saveBirth = async (date: string | null) => {
+    const message = date ? "Birth date saved: photos taken before it are no longer theirs." : "Birth date removed.";
+    if (await perform(() => api.setBirthDate(person.id, date), message)) setBirth(null);
   };
 
   return (
@@ -53,6 +59,27 @@ export function PersonView({ id }: { id: number }) {
           <p class="muted">
             {person.photos.toLocaleString()} photos · {person.faces.toLocaleString()} faces, {person.confirmed.toLocaleString()} confirmed by you
           </p>
+          {birth === null ? (
+            <p class="muted" data-testid="birth-date">
+              {person.birthDate ? `Born ${person.birthDate} · ` : ""}
+              <button class="link" onClick={() => setBirth(person.birthDate ?? "")} data-testid="edit-birth-date">
+                {person.birthDate ? "Change" : "Add birth date"}
+              </button>
+            </p>
+          ) : (
+            <form onSubmit={(e) => (e.preventDefault(), saveBirth(birth || null))} data-testid="birth-date-form">
+              <input type="date" value={birth} onInput={(e) => setBirth(e.currentTarget.value)} data-testid="birth-date-input" />
+              <button type="submit">Save</button>
+              {person.birthDate && (
+                <button type="button" onClick={() => saveBirth(null)}>
+                  Remove
+                </button>
+              )}
+              <button type="button" onClick={() => setBirth(null)}>
+                Cancel
+              </button>
+            </form>
+          )}
         </div>
         <span class="spacer" />
         <button onClick={() => setRename(person.name ?? "")}>{person.name ? "Rename" : "Name"}</button>
@@ -75,7 +102,7 @@ export function PersonView({ id }: { id: number }) {
 
 function PersonPhotos({ person, revision }: { person: PersonCard; revision: number }) {
   const { photos, loadMore } = usePhotoPages((offset, limit) => api.personPhotos(person.id, offset, limit), [person.id, revision]);
-  return <PhotoGrid photos={photos} loadMore={loadMore} testId="person-photos" />;
+  return <PhotoGrid photos={photos} loadMore={loadMore} testId="person-photos" caption={(photo) => ageAt(person.birthDate, photo.takenAt)} />;
 }
 
 function PersonFaces({ detail }: { detail: PersonDetail }) {
