@@ -27,9 +27,9 @@ pub mod xmp;
 
 pub use cancel::CancelToken;
 pub use catalog::{
-    Album, Assignment, Companion, Decision, DecisionKind, DrawnFace, FaceRow, FileIssue, FolderAlbum, IssueKind,
-    JobRow, JobStatus, MonthCount, Operation, Person, PhotoFilter, PhotoRow, PhotoSearch, PhotoStatus, Root,
-    SCHEMA_VERSION, Severity, StatusCounts, VideoRow,
+    Album, Assignment, Companion, Decision, DecisionKind, DrawnFace, FaceRow, FileIssue, FolderAlbum,
+    IssueKind, JobRow, JobStatus, MonthCount, Operation, Person, PhotoFilter, PhotoRow, PhotoSearch,
+    PhotoStatus, Root, SCHEMA_VERSION, Severity, StatusCounts, VideoRow,
 };
 pub use error::{Error, ErrorKind, Result};
 pub use events::{Event, EventSink, NoProgress};

@@ -42,6 +42,8 @@ pub struct SimulatedUser {
     /// (share of main faces right, actions taken when it was first reached), at 90, 95 and
     /// 99%.
     pub milestones: Vec<(f64, u64)>,
+    /// Every question asked, with its answer, in order.
+    pub asked: Vec<(ReviewItem, bool)>,
     pub seconds: f64,
 }
 
@@ -126,6 +128,7 @@ pub fn simulate_user_asked_by(
         target,
         queue_ran_out: false,
         milestones: Vec::new(),
+        asked: Vec::new(),
         seconds: 0.0,
     };
     // The person each identity was given, by the name the user typed (the identity itself).
@@ -178,6 +181,7 @@ pub fn simulate_user_asked_by(
         user.answers += 1;
         user.yes += u64::from(yes);
         user.faces_settled += item.faces;
+        user.asked.push((item, yes));
         user.right = share_right(library, truth, &person_of)?;
         record_milestones(&mut user);
     }
