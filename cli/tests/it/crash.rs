@@ -224,7 +224,7 @@ fn kill_nine_mid_face_job_loses_no_face_found_and_no_name_given() {
     assert_kept(&decided, &decisions_and_names(&library));
     // The named person found their face in every copy of their photo.
     let people = crate::util::ok(&library, &["people"]);
-    let obama = people.as_array().unwrap().iter().find(|p| p["name"] == "Barack Obama").unwrap();
+    let obama = people["people"].as_array().unwrap().iter().find(|p| p["name"] == "Barack Obama").unwrap();
     assert!(obama["faces"].as_u64().unwrap() >= 13, "{obama}");
 }
 
