@@ -759,7 +759,8 @@ pub(crate) fn eval_simulated_user(
             "simulated_user": {
                 "photos": photos.photos_listed, "photos_missing": photos.photos_missing, "faces": photos.faces,
                 "main_faces": user.main_faces, "people": user.people, "named": user.named,
-                "answers": user.answers, "yes": user.yes, "faces_settled": user.faces_settled,
+                "answers": user.answers, "yes": user.yes, "taken_out": user.taken_out,
+                "faces_settled": user.faces_settled,
                 "right_after_naming": user.right_after_naming, "right": user.right, "target": user.target,
                 "queue_ran_out": user.queue_ran_out, "actions_per_100_faces": user.actions_per_100_faces(),
                 "milestones": milestones, "simulation_seconds": user.seconds,
@@ -785,6 +786,10 @@ pub(crate) fn eval_simulated_user(
             100.0 * user.right_after_naming
         ),
         format!(
+            "  took {} faces of other people out of groups before naming them or saying yes",
+            user.taken_out
+        ),
+        format!(
             "  answered {} questions ({} yes), settling {} faces: {:.1}% right{}",
             user.answers,
             user.yes,
@@ -794,11 +799,12 @@ pub(crate) fn eval_simulated_user(
         ),
     ];
     for (share, actions) in &user.milestones {
-        lines.push(format!("  {:.0}% right after {actions} answers", 100.0 * share));
+        lines.push(format!("  {:.0}% right after {actions} actions", 100.0 * share));
     }
     lines.push(format!(
-        "  {:.1} answers per 100 faces to reach {:.0}% ({:.1} s on {})",
+        "  {:.1} actions (names, answers, faces taken out) per 100 faces {} {:.0}% ({:.1} s on {})",
         user.actions_per_100_faces(),
+        if user.right >= user.target { "to reach" } else { "without reaching" },
         100.0 * user.target,
         started.elapsed().as_secs_f64(),
         device_line(&engine)

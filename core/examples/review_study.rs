@@ -92,6 +92,13 @@ fn main() {
             }),
         ),
         (
+            "P(yes) x prominence^2 x 0.75 per no",
+            Some(|s, _n, _a, a2, no, placed, b| {
+                let p = 1.0 / (1.0 + (-(s - b) / 0.08f32).exp());
+                if placed { (1.0 - p) * a2 } else { p * a2 * 0.75f32.powf(no) }
+            }),
+        ),
+        (
             "similarity x prominence^2",
             Some(|s, _n, _a, a2, _no, placed, _b| if placed { 0.001 * (1.0 - s) } else { s.max(0.0) * a2 }),
         ),

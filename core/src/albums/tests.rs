@@ -103,7 +103,12 @@ fn folders_are_albums_nested_as_on_disk() {
         }
     }
     library
-        .scan(&[root.clone()], &crate::ScanOptions::default(), &crate::NoProgress, &crate::CancelToken::new())
+        .scan(
+            std::slice::from_ref(&root),
+            &crate::ScanOptions::default(),
+            &crate::NoProgress,
+            &crate::CancelToken::new(),
+        )
         .unwrap();
     let root = std::fs::canonicalize(&root).unwrap();
     let folders: Vec<(String, u32, u64, u64)> = library

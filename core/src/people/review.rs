@@ -14,8 +14,11 @@
 //! `P(no) × prominence²` for a face placed automatically. Measured with the simulated user on
 //! the CelebA photos (`kindred eval --simulate-user`): weighting by prominence cuts the answers
 //! needed to get 99% of the main faces right by more than half, since most questions of an
-//! unweighted queue were about strangers in the background. Questions whose useful answer is
-//! nearly impossible are not asked.
+//! unweighted queue were about strangers in the background. A subject the user turned down
+//! for one person is asked about the next person it looks like with no less weight: making it
+//! wait after each "no" (it might be a stranger) took three to four times as many answers,
+//! since many of the faces still wrong at the end are put right only after several people
+//! were turned down. Questions whose useful answer is nearly impossible are not asked.
 
 use std::collections::{HashMap, HashSet};
 

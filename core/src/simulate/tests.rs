@@ -28,11 +28,24 @@ fn the_simulated_user_names_people_and_answers_until_the_faces_are_right() {
     assert_eq!(user.named, 12, "each person's largest group is named once");
     assert!(user.right_after_naming < user.right || user.answers == 0);
     assert!(user.right >= TARGET_RIGHT || user.queue_ran_out, "{user:?}");
-    // The figure counts every name typed and every answer.
-    let expected = 100.0 * (user.named + user.answers) as f64 / user.main_faces as f64;
+    // The figure counts every name typed, every answer and every face taken out.
+    let expected = 100.0 * (user.named + user.answers + user.taken_out) as f64 / user.main_faces as f64;
     assert!((user.actions_per_100_faces() - expected).abs() < 1e-9);
     // The milestones are reached in order, with more actions for more right faces.
     assert!(user.milestones.windows(2).all(|w| w[0].0 < w[1].0 && w[0].1 <= w[1].1), "{user:?}");
+    // The user never confirms a face they know to be someone else.
+    let confirmed: Vec<(i64, String)> = library
+        .catalog()
+        .conn()
+        .prepare("SELECT f.id, p.name FROM faces f JOIN people p ON p.id = f.person_id WHERE f.assigned_by = 'user'")
+        .unwrap()
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .unwrap()
+        .collect::<rusqlite::Result<_>>()
+        .unwrap();
+    for (face, name) in confirmed {
+        assert_eq!(truth.get(&face), Some(&name), "face {face} confirmed as {name}");
+    }
     // What the user named is in the library: every labeled person has their name.
     for identity in truth.values() {
         assert!(library.find_person(identity).is_ok(), "{identity} was named");
