@@ -466,6 +466,9 @@ impl LabeledLibrary {
     }
 }
 
+/// Predicted and true labels of scored faces, the row of each, and the rows without a face.
+type LabelsOfRows = (Vec<u32>, Vec<u32>, Vec<usize>, Vec<PathBuf>);
+
 /// BCubed precision, recall and F1 of the faces of one age group, within the clustering of all
 /// scored faces.
 #[derive(Debug, Clone, PartialEq)]
@@ -514,10 +517,7 @@ fn bcubed_of(predicted: &[u32], truth: &[u32], include: impl Fn(usize) -> bool) 
 impl LabeledLibrary {
     /// Predicted and true labels of the main faces of the listed rows `rows` selects, with the
     /// row of each; and the rows without a face.
-    fn labels_of(
-        &self,
-        rows: impl Fn(usize) -> bool,
-    ) -> Result<(Vec<u32>, Vec<u32>, Vec<usize>, Vec<PathBuf>)> {
+    fn labels_of(&self, rows: impl Fn(usize) -> bool) -> Result<LabelsOfRows> {
         let mut identities: HashMap<&str, u32> = HashMap::new();
         let (mut predicted, mut truth, mut scored) = (Vec::new(), Vec::new(), Vec::new());
         let mut without_face = Vec::new();
@@ -786,6 +786,7 @@ pub struct FinetuneEffect {
 /// are grouped again with it. Both groupings keep the confirmations as constraints, so the
 /// difference is the adapter's. The adapter is measured even when the product would not have
 /// activated it (the report says whether it would).
+#[allow(clippy::too_many_arguments)]
 pub fn finetune_effect(
     engine: &FaceEngine,
     dir: &Path,

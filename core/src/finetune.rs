@@ -181,8 +181,7 @@ pub(crate) fn finetune(
     let started = Instant::now();
     let (confirmed, rejected) = labeled_faces(catalog)?;
     let min_faces = options.min_faces_per_person.max(3);
-    let eligible: Vec<(&i64, &Vec<(i64, Vec<f32>)>)> =
-        confirmed.iter().filter(|(_, faces)| faces.len() >= min_faces).collect();
+    let eligible: Vec<_> = confirmed.iter().filter(|(_, faces)| faces.len() >= min_faces).collect();
     if eligible.len() < MIN_PEOPLE {
         return Err(Error::new(
             ErrorKind::InvalidInput,

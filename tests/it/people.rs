@@ -115,7 +115,7 @@ fn young_children_look_young_to_the_quality_probe() {
     let (young, adult) = (childhood(pick(true)), childhood(pick(false)));
     let mean = |v: &[f32]| v.iter().sum::<f32>() / v.len() as f32;
     assert!(young.len() >= 12 && adult.len() >= 12);
-    assert!(mean(&young) > 0.6 && mean(&adult) < 0.2, "young {young:?}, adult {adult:?}");
+    assert!(mean(&young) > 0.5 && mean(&adult) < 0.2, "young {young:?}, adult {adult:?}");
     let hard = young.iter().filter(|&&c| c > kindred_core::faces::quality::CHILD_FACE).count();
     assert!(hard * 4 >= young.len() * 3, "most young children's faces count as hard: {young:?}");
 }

@@ -72,7 +72,7 @@ pub fn age_at(birth: &str, taken: &str) -> Option<Age> {
     if td < bd {
         months -= 1;
     }
-    (months >= 0).then(|| Age { years: (months / 12) as u32, months: (months % 12) as u32 })
+    (months >= 0).then_some(Age { years: (months / 12) as u32, months: (months % 12) as u32 })
 }
 
 #[cfg(test)]

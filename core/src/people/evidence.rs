@@ -8,7 +8,8 @@
 //!   for a child: see [`dates::comparable`]; all of them when none is) reaches
 //!   `MATCH_MIN_SIMILARITY`, plus `CHILD_MATCH_EXTRA` scaled by how young the person was then
 //!   (from their birth date, else from how young the face looks), or all of it for a face the
-//!   embedder sees poorly (see [`crate::faces::quality`]);
+//!   embedder sees poorly (see [`crate::faces::quality`]), plus `SPARSE_MATCH_EXTRA` for each
+//!   of the `MATCH_TOP_K` faces missing when fewer are of about that age;
 //! - **margin over the runner-up**: it beats every other candidate's mean similarity to their
 //!   most similar confirmed faces, whatever their age, by `MATCH_MARGIN`;
 //! - **the photo's other faces**: no other face of the photo resembles the person almost as
@@ -22,7 +23,7 @@
 use std::collections::{HashMap, HashSet};
 
 use super::dates;
-use super::{CHILD_MATCH_EXTRA, MATCH_MARGIN, MATCH_MIN_SIMILARITY, MATCH_TOP_K};
+use super::{CHILD_MATCH_EXTRA, MATCH_MARGIN, MATCH_MIN_SIMILARITY, MATCH_TOP_K, SPARSE_MATCH_EXTRA};
 use crate::catalog::FaceForPeople;
 use crate::cluster;
 
@@ -35,6 +36,9 @@ pub(crate) struct Resemblance {
     pub(crate) near: f32,
     /// Mean similarity to the most similar confirmed faces of any age.
     pub(crate) any_age: f32,
+    /// How many confirmed faces of about the same age `near` is the mean of, at most
+    /// `MATCH_TOP_K` (0 when there is none and `near` is of any age).
+    pub(crate) comparable: usize,
 }
 
 /// The confirmed faces of the user's people and what dates say about them.
@@ -90,15 +94,18 @@ impl<'a> Evidence<'a> {
         }
     }
 
-    /// The similarity a match of `face` with `person` needs.
-    pub(crate) fn needed(&self, face: usize, person: i64) -> f32 {
+    /// The similarity a match of `face` with `person` needs, from `comparable` confirmed faces
+    /// of about the same age: fewer than `MATCH_TOP_K` are weaker evidence, and each one missing
+    /// raises the bar by `SPARSE_MATCH_EXTRA`.
+    pub(crate) fn needed(&self, face: usize, person: i64, comparable: usize) -> f32 {
         let f = &self.faces[face];
         let youth = match (self.births.get(&person), f.taken_day) {
             (Some(&birth), Some(day)) => youth_at(dates::age_years(birth, day)),
             _ => f.childhood.clamp(0.0, 1.0),
         };
         let youth = if f.seen_poorly { 1.0 } else { youth };
-        MATCH_MIN_SIMILARITY + CHILD_MATCH_EXTRA * youth
+        let missing = MATCH_TOP_K.saturating_sub(comparable) as f32;
+        MATCH_MIN_SIMILARITY + CHILD_MATCH_EXTRA * youth + SPARSE_MATCH_EXTRA * missing
     }
 
     fn resemblance(
@@ -117,7 +124,7 @@ impl<'a> Evidence<'a> {
             }
         }
         let any_age = any_age.mean().unwrap_or(-1.0);
-        Resemblance { person, near: near.mean().unwrap_or(any_age), any_age }
+        Resemblance { person, near: near.mean().unwrap_or(any_age), any_age, comparable: near.len }
     }
 
     /// How much `face` resembles each person `allowed` lets it be, against every confirmed face.
@@ -193,7 +200,8 @@ impl<'a> Evidence<'a> {
         let best = resemblances.first()?;
         let runner_up =
             resemblances.iter().filter(|r| r.person != best.person).map(|r| r.any_age).fold(unseen, f32::max);
-        (best.near >= self.needed(face, best.person) && best.near - runner_up >= MATCH_MARGIN)
+        (best.near >= self.needed(face, best.person, best.comparable)
+            && best.near - runner_up >= MATCH_MARGIN)
             .then_some((best.person, best.near))
     }
 

@@ -126,7 +126,7 @@ pub(crate) fn review_queue(
                     let face = &faces[i];
                     !rejected.get(&face.id).is_some_and(|r| r.contains(person))
                         && !photo_people.get(&face.photo_id).is_some_and(|p| p.contains(person))
-                        && !births.get(person).zip(face.taken_day).is_some_and(|(birth, day)| day < *birth)
+                        && births.get(person).zip(face.taken_day).is_none_or(|(birth, day)| day >= *birth)
                 })
             })
             .map(|(person, centre)| (*person, cluster::dot(mean, centre)))

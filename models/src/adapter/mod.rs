@@ -258,8 +258,8 @@ fn epoch_batches(data: &LabeledEmbeddings, config: &TrainingConfig, rng: &mut Rn
         let before = batches.len();
         let mut order = people.clone();
         rng.shuffle(&mut order);
-        let order = with_rivals_together(&order, &rivals);
-        batches.extend(pass_batches(data, config, rng, &by_label, &order));
+        let groups = groups_with_rivals_together(&order, &rivals, config.people_per_batch.max(2));
+        batches.extend(pass_batches(data, config, rng, &by_label, &groups));
         if batches.len() == before {
             break;
         }
@@ -267,35 +267,53 @@ fn epoch_batches(data: &LabeledEmbeddings, config: &TrainingConfig, rng: &mut Rn
     batches
 }
 
-/// `order`, with each person's rivals moved right after them (a rival already placed stays).
-fn with_rivals_together(order: &[u32], rivals: &std::collections::BTreeMap<u32, Vec<u32>>) -> Vec<u32> {
+/// `order` in groups of at most `size` people (the last may be smaller), each person with their
+/// rivals: a person and the rivals not placed yet go into one group, which starts afresh when
+/// they do not fit in the current one (a person with more rivals than a group holds overflows).
+fn groups_with_rivals_together(
+    order: &[u32],
+    rivals: &std::collections::BTreeMap<u32, Vec<u32>>,
+    size: usize,
+) -> Vec<Vec<u32>> {
     let known: std::collections::HashSet<u32> = order.iter().copied().collect();
     let mut placed = std::collections::HashSet::new();
-    let mut out = Vec::with_capacity(order.len());
+    let mut groups: Vec<Vec<u32>> = Vec::new();
+    let mut current: Vec<u32> = Vec::new();
     for &person in order {
         if !placed.insert(person) {
             continue;
         }
-        out.push(person);
+        let mut unit = vec![person];
         for &rival in rivals.get(&person).into_iter().flatten() {
             if known.contains(&rival) && placed.insert(rival) {
-                out.push(rival);
+                unit.push(rival);
             }
         }
+        if !current.is_empty() && current.len() + unit.len() > size {
+            groups.push(std::mem::take(&mut current));
+        }
+        current.extend(unit);
+        while current.len() > size {
+            let rest = current.split_off(size);
+            groups.push(std::mem::replace(&mut current, rest));
+        }
     }
-    out
+    if !current.is_empty() {
+        groups.push(current);
+    }
+    groups
 }
 
-/// One pass over `people` in groups of P.
+/// One pass over `groups` of people, a batch each.
 fn pass_batches(
     data: &LabeledEmbeddings,
     config: &TrainingConfig,
     rng: &mut Rng,
     by_label: &std::collections::BTreeMap<u32, Vec<usize>>,
-    people: &[u32],
+    groups: &[Vec<u32>],
 ) -> Vec<Vec<usize>> {
     let mut batches = Vec::new();
-    for group in people.chunks(config.people_per_batch.max(2)) {
+    for group in groups {
         if group.len() < 2 {
             continue;
         }

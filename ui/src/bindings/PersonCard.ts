@@ -7,4 +7,8 @@ export type PersonCard = { id: number,
 /**
  * `null` for a group nobody named yet.
  */
-name: string | null, hidden: boolean, faces: number, confirmed: number, photos: number, coverFace: number | null, };
+name: string | null, hidden: boolean, faces: number, confirmed: number, photos: number, coverFace: number | null, 
+/**
+ * `YYYY-MM-DD`, when the user gave it.
+ */
+birthDate: string | null, };
