@@ -314,34 +314,44 @@ async function bigLibrary() {
     await go(big, "photos");
     await big.waitFor("[data-testid=timeline] [data-testid=photo-tile]", { what: "the first photos" });
     const wall = Date.now() - started;
-    const inPage = Number(await big.script("return document.body.dataset.photosLoadMs"));
     const total = Number((await big.text(await big.find("[data-testid=search-count]"))).replace(/\D/g, ""));
-    console.log(`BENCH photos view: ${total} photos; first page listed and drawn in ${inPage} ms in the page, ${wall} ms including the driver's round trips`);
+    console.log(`BENCH photos view: ${total} photos; first page shown ${wall} ms after the click, the driver's round trips included`);
     assert.ok(total >= 100_000, `the synthetic library has ${total} photos`);
     await shoot(big, "14-photos-240k");
-    // Each step scrolls to the first row of the next page of 200, as a reader paging down does.
+    // Each step scrolls by a page of 200 photos' rows, as a reader paging down does, and on by a
+    // screenful while the next page is not in (month headers take room too).
     const scrolling = Date.now();
+    const loadedNow = async () => Number(await big.script(`return document.querySelector("[data-testid=timeline]").dataset.loaded ?? 0`));
     for (let page = 1; page <= 10; page++) {
+      const wanted = (page + 1) * 200;
+      const deadline = Date.now() + 60_000;
       await big.script(
         `const grid = document.querySelector("[data-testid=timeline]");
          const cell = 180, columns = Math.max(1, Math.floor(grid.clientWidth / cell));
          grid.scrollTop += Math.ceil(200 / columns) * cell;
          grid.dispatchEvent(new Event("scroll"));`,
       );
-      await waitLoaded(big, "[data-testid=timeline]", (page + 1) * 200, "loaded");
+      while ((await loadedNow()) < wanted) {
+        assert.ok(Date.now() < deadline, `the timeline did not load ${wanted} photos`);
+        await big.script(
+          `const grid = document.querySelector("[data-testid=timeline]");
+           grid.scrollTop += grid.clientHeight;
+           grid.dispatchEvent(new Event("scroll"));`,
+        );
+      }
     }
     console.log(`BENCH photos view: 10 pages of 200 scrolled through in ${Date.now() - scrolling} ms`);
 
     // A year back with the scrubber: the newest year is the first button, the year before it
-    // the second.
+    // the second; its newest month comes to the top.
     const years = await big.findAll("[data-testid=year-button]");
     const year = await big.text(years[1]);
     const jumped = Date.now();
     await big.click(years[1]);
-    await big.waitFor("[data-testid=month-header]", { accept: async (e) => (await big.text(e)).includes(`December ${year}`), what: `December ${year}` });
+    await big.waitFor("[data-testid=month-header]", { accept: async (e) => (await big.text(e)).endsWith(` ${year}`) || (await big.text(e)).includes(` ${year} `), what: `a month of ${year}` });
     await big.waitFor("[data-testid=timeline] [data-testid=photo-tile]", {
-      accept: async (e) => (await big.script("return arguments[0].title", { "element-6066-11e4-a52e-4f735466cecf": e })).includes(`${year}-12`),
-      what: `photos of December ${year}`,
+      accept: async (e) => (await big.script("return arguments[0].title", { "element-6066-11e4-a52e-4f735466cecf": e })).includes(` · ${year}-`),
+      what: `photos of ${year}`,
     });
     console.log(`BENCH photos view: a year back (${year}) shown in ${Date.now() - jumped} ms`);
     await shoot(big, "15-photos-a-year-back");
