@@ -107,11 +107,6 @@ export function PhotosView({ album, folder }: { album?: number; folder?: string 
   const started = useRef({ key: "", at: 0, marked: false });
 
   useEffect(() => {
-    api.listPeople(true).then((all) => setNamed(all.filter((p) => p.name !== null))).catch(reportError);
-    api.listAlbums().then(setAlbums).catch(reportError);
-    api.folderAlbums().then(setFolders).catch(reportError);
-  }, [revision]);
-  useEffect(() => {
     if (album === undefined) return setAlbumCard(null);
     api.albumDetail(album).then(setAlbumCard).catch((error) => {
       reportError(error);
@@ -142,6 +137,13 @@ export function PhotosView({ album, folder }: { album?: number; folder?: string 
     pages.ensure(0, 0);
     api.photoMonths(query).then(setMonths).catch(reportError);
   }, [key]);
+  // The filter bar's lists are asked for after the listing (effects run in order, and the
+  // commands share one connection): with thousands of people, the photos come first.
+  useEffect(() => {
+    api.listPeople(true).then((all) => setNamed(all.filter((p) => p.name !== null))).catch(reportError);
+    api.listAlbums().then(setAlbums).catch(reportError);
+    api.folderAlbums().then(setFolders).catch(reportError);
+  }, [revision]);
   useEffect(() => {
     if (months !== null && (pages.photo(0) || months.length === 0) && started.current.key === key && !started.current.marked) {
       started.current.marked = true;
