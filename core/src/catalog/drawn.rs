@@ -7,7 +7,7 @@ use std::collections::HashSet;
 use rusqlite::{Transaction, params};
 
 use super::Catalog;
-use super::faces::{FoundFace, floats_to_blob};
+use super::faces::{FoundFace, insert_face};
 use super::people::{Journal, reattach_decisions};
 use crate::error::Result;
 
@@ -19,26 +19,6 @@ pub struct DrawnFace {
     pub bounds: [f32; 4],
     /// The face made from it, while there is one.
     pub face_id: Option<i64>,
-}
-
-fn insert_face(tx: &Transaction<'_>, photo: i64, face: &FoundFace, model: &str) -> Result<i64> {
-    tx.prepare_cached(
-        "INSERT INTO faces (photo_id, x, y, w, h, score, landmarks, embedding, model, created_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
-    )?
-    .execute(params![
-        photo,
-        face.x,
-        face.y,
-        face.w,
-        face.h,
-        face.score,
-        floats_to_blob(face.landmarks.iter().flatten().copied()),
-        floats_to_blob(face.embedding.iter().copied()),
-        model,
-        crate::time::now_utc()
-    ])?;
-    Ok(tx.last_insert_rowid())
 }
 
 impl Catalog {
@@ -77,7 +57,7 @@ impl Catalog {
         model: &str,
     ) -> Result<i64> {
         let tx = self.conn.transaction()?;
-        let id = insert_face(&tx, drawn.photo_id, face, model)?;
+        let id = insert_face(&tx, drawn.photo_id, face, model, &crate::time::now_utc())?;
         tx.execute("UPDATE drawn_faces SET face_id = ?1 WHERE id = ?2", [id, drawn.id])?;
         reattach_decisions(&tx, drawn.photo_id)?;
         tx.commit()?;
@@ -98,7 +78,7 @@ impl Journal<'_, '_> {
     /// Records the box of `face` as drawn by the user on `photo` and makes its face row;
     /// returns the face.
     pub(crate) fn draw_face(&self, photo: i64, face: &FoundFace, model: &str) -> Result<i64> {
-        let face_id = insert_face(self.tx, photo, face, model)?;
+        let face_id = insert_face(self.tx, photo, face, model, &crate::time::now_utc())?;
         self.tx.execute(
             "INSERT INTO drawn_faces (photo_id, x, y, w, h, face_id, drawn_at)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",

@@ -82,6 +82,35 @@ fn face_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<FaceRow> {
     })
 }
 
+/// Adds one face row (found by the detector or made from a box the user drew); its id.
+pub(super) fn insert_face(
+    tx: &Transaction<'_>,
+    photo_id: i64,
+    face: &FoundFace,
+    model: &str,
+    now: &str,
+) -> Result<i64> {
+    tx.prepare_cached(
+        "INSERT INTO faces (photo_id, x, y, w, h, score, landmarks, embedding, model, created_at,
+                            embedding_norm)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+    )?
+    .execute(params![
+        photo_id,
+        face.x,
+        face.y,
+        face.w,
+        face.h,
+        face.score,
+        floats_to_blob(face.landmarks.iter().flatten().copied()),
+        floats_to_blob(face.embedding.iter().copied()),
+        model,
+        now,
+        face.embedding_norm
+    ])?;
+    Ok(tx.last_insert_rowid())
+}
+
 impl Catalog {
     /// Decodable photos whose current content the face job has not analysed with `model`.
     pub(crate) fn photos_needing_faces(&self, model: &str) -> Result<Vec<PhotoToAnalyze>> {
@@ -113,28 +142,10 @@ impl Catalog {
         now: &str,
     ) -> Result<Vec<i64>> {
         tx.prepare_cached("DELETE FROM faces WHERE photo_id = ?1")?.execute([photo_id])?;
-        let mut insert = tx.prepare_cached(
-            "INSERT INTO faces (photo_id, x, y, w, h, score, landmarks, embedding, model, created_at,
-                                embedding_norm)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
-        )?;
-        let mut ids = Vec::with_capacity(faces.len());
-        for face in faces {
-            insert.execute(params![
-                photo_id,
-                face.x,
-                face.y,
-                face.w,
-                face.h,
-                face.score,
-                floats_to_blob(face.landmarks.iter().flatten().copied()),
-                floats_to_blob(face.embedding.iter().copied()),
-                model,
-                now,
-                face.embedding_norm
-            ])?;
-            ids.push(tx.last_insert_rowid());
-        }
+        let ids = faces
+            .iter()
+            .map(|face| insert_face(tx, photo_id, face, model, now))
+            .collect::<Result<Vec<_>>>()?;
         tx.prepare_cached(
             "INSERT INTO face_scans (photo_id, content_hash, model, face_count, scanned_at)
              VALUES (?1, ?2, ?3, ?4, ?5)

@@ -83,13 +83,6 @@ interface Filters {
   place: string;
 }
 
-/** Load time of the first page of the last listing (command + render), for measuring. */
-function markLoaded(started: number) {
-  requestAnimationFrame(() => {
-    document.body.dataset.photosLoadMs = String(Math.round(performance.now() - started));
-  });
-}
-
 export function PhotosView({ album, folder }: { album?: number; folder?: string }) {
   const { revision } = useAppState();
   const [filters, setFilters] = useState<Filters>({ people: [], peopleMatch: "all", from: "", to: "", place: "" });
@@ -104,7 +97,6 @@ export function PhotosView({ album, folder }: { album?: number; folder?: string 
   const selection = useSelection<number>();
   // What the selection was when a drag began, so that a drag can shrink back.
   const dragBase = useRef<Set<number>>(new Set());
-  const started = useRef({ key: "", at: 0, marked: false });
 
   useEffect(() => {
     if (album === undefined) return setAlbumCard(null);
@@ -130,7 +122,6 @@ export function PhotosView({ album, folder }: { album?: number; folder?: string 
   const pages = usePagedPhotos(query, key);
 
   useEffect(() => {
-    started.current = { key, at: performance.now(), marked: false };
     setMonths(null);
     selection.clear();
     // The months and the first page are asked for together: the first photos show at once.
@@ -144,12 +135,6 @@ export function PhotosView({ album, folder }: { album?: number; folder?: string 
     api.listAlbums().then(setAlbums).catch(reportError);
     api.folderAlbums().then(setFolders).catch(reportError);
   }, [revision]);
-  useEffect(() => {
-    if (months !== null && (pages.photo(0) || months.length === 0) && started.current.key === key && !started.current.marked) {
-      started.current.marked = true;
-      markLoaded(started.current.at);
-    }
-  }, [months, pages.loaded, key]);
 
   const sections: Section[] = useMemo(() => (months ?? []).map((m) => ({ key: m.month ?? "undated", title: monthTitle(m.month), count: m.photos })), [months]);
   const total = (months ?? []).reduce((n, m) => n + m.photos, 0);
