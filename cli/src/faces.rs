@@ -786,7 +786,7 @@ pub(crate) fn eval_simulated_user(
             100.0 * user.right_after_naming
         ),
         format!(
-            "  took {} faces of other people out of groups before naming them or saying yes",
+            "  picked {} faces out of groups by hand (others' before naming a group or saying yes, the person's own before saying no)",
             user.taken_out
         ),
         format!(
@@ -802,7 +802,7 @@ pub(crate) fn eval_simulated_user(
         lines.push(format!("  {:.0}% right after {actions} actions", 100.0 * share));
     }
     lines.push(format!(
-        "  {:.1} actions (names, answers, faces taken out) per 100 faces {} {:.0}% ({:.1} s on {})",
+        "  {:.1} actions (names, answers, faces picked out by hand) per 100 faces {} {:.0}% ({:.1} s on {})",
         user.actions_per_100_faces(),
         if user.right >= user.target { "to reach" } else { "without reaching" },
         100.0 * user.target,

@@ -10,7 +10,7 @@ use crate::catalog::{
 use crate::error::{Error, ErrorKind, Result};
 use crate::events::EventSink;
 use crate::faces::{self, FaceEngine, FacesSummary};
-use crate::people::{self, PeopleSettings, PeopleSummary, ReviewItem};
+use crate::people::{self, PeopleSettings, PeopleSummary, ReviewItem, ReviewSubject};
 use crate::scan::{self, ScanOptions, ScanScope, ScanSummary};
 
 /// Settings key of the compute device chosen for the face networks.
@@ -234,6 +234,17 @@ impl Library {
         self.catalog.people_list(include_hidden)
     }
 
+    /// The people the user named, in the order people read names ("Kid 2" before "Kid 10"),
+    /// hidden ones too when asked: without the many unnamed groups of a large library.
+    pub fn named_people(&self, include_hidden: bool) -> Result<Vec<Person>> {
+        let mut named = self.catalog.named_people(include_hidden)?;
+        named.sort_by(|a, b| {
+            people::natural_cmp(a.name.as_deref().unwrap_or_default(), b.name.as_deref().unwrap_or_default())
+                .then(a.id.cmp(&b.id))
+        });
+        Ok(named)
+    }
+
     /// One person; an id merged away answers with the person it became.
     pub fn person(&self, id: i64) -> Result<Person> {
         self.catalog.person(id)
@@ -286,7 +297,19 @@ impl Library {
 
     /// "Not this person": returns the person the face was taken from.
     pub fn remove_face(&mut self, face: i64) -> Result<i64> {
-        people::remove_face(&mut self.catalog, face)
+        let person = people::remove_face(&mut self.catalog, face)?;
+        self.place_released_faces(&[face])?;
+        Ok(person)
+    }
+
+    /// Places faces a correction took from their person again at once, as the next people
+    /// pass would (with another person on enough evidence, in a group, or alone): until then
+    /// they would be in no listing and no review question.
+    fn place_released_faces(&mut self, faces: &[i64]) -> Result<()> {
+        if self.catalog.any_unplaced(faces)? {
+            self.update_people()?;
+        }
+        Ok(())
     }
 
     pub fn mark_not_a_face(&mut self, face: i64) -> Result<()> {
@@ -328,7 +351,11 @@ impl Library {
     }
 
     pub fn answer_review(&mut self, item: &ReviewItem, yes: bool) -> Result<()> {
-        people::answer_review(&mut self.catalog, item, yes)
+        people::answer_review(&mut self.catalog, item, yes)?;
+        if let (ReviewSubject::Face(face), false) = (item.subject, yes) {
+            self.place_released_faces(&[face])?;
+        }
+        Ok(())
     }
 
     /// Photos showing the people of `search`, newest first.
@@ -498,7 +525,9 @@ impl Library {
 
     /// "Not this person" for several faces, as one operation: (face, person it left).
     pub fn remove_faces(&mut self, faces: &[i64]) -> Result<Vec<(i64, i64)>> {
-        people::remove_faces(&mut self.catalog, faces)
+        let removed = people::remove_faces(&mut self.catalog, faces)?;
+        self.place_released_faces(faces)?;
+        Ok(removed)
     }
 
     /// "Not a face" for several detections, as one operation.

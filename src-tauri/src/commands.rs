@@ -127,10 +127,12 @@ pub(crate) fn cancel_job(app: AppHandle) -> bool {
 
 // People.
 
+/// The named people, by name: for name pickers and filters (the People view pages through
+/// everyone with `people_page`).
 #[tauri::command]
-pub(crate) async fn list_people(app: AppHandle, include_hidden: bool) -> CommandResult<Vec<PersonCard>> {
+pub(crate) async fn named_people(app: AppHandle, include_hidden: bool) -> CommandResult<Vec<PersonCard>> {
     with_library(app, move |library| {
-        Ok(library.people(include_hidden)?.into_iter().map(PersonCard::from).collect())
+        Ok(library.named_people(include_hidden)?.into_iter().map(PersonCard::from).collect())
     })
     .await
 }

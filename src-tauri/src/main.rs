@@ -91,7 +91,7 @@ fn main() {
             commands::remove_folder,
             commands::run_job,
             commands::cancel_job,
-            commands::list_people,
+            commands::named_people,
             commands::person_detail,
             commands::person_photos,
             commands::search_photos,

@@ -66,7 +66,8 @@ export const api = {
   },
   cancelJob: () => call<boolean>("cancel_job"),
 
-  listPeople: (includeHidden: boolean) => call<PersonCard[]>("list_people", { includeHidden }),
+  /** The named people, by name. */
+  namedPeople: (includeHidden: boolean) => call<PersonCard[]>("named_people", { includeHidden }),
   personDetail: (id: number) => call<PersonDetail>("person_detail", { id }),
   personPhotos: (id: number, offset: number, limit: number) =>
     call<PhotoPage>("person_photos", { id, offset, limit }),

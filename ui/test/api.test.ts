@@ -9,10 +9,10 @@ describe("api", () => {
   it("sends arguments in the commands' names and shapes", async () => {
     const calls = mockCommands(() => 7);
     await api.moveFaces([1, 2], { kind: "new_person", name: "Ada" });
-    await api.listPeople(true);
+    await api.namedPeople(true);
     expect(calls).toEqual([
       { command: "move_faces", args: { faces: [1, 2], target: { kind: "new_person", name: "Ada" } } },
-      { command: "list_people", args: { includeHidden: true } },
+      { command: "named_people", args: { includeHidden: true } },
     ]);
   });
 

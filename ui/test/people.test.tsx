@@ -98,7 +98,7 @@ describe("Name people", () => {
   ];
 
   it("names the largest groups by keyboard, adding a group to someone already named", async () => {
-    const calls = mockCommands((command) => (command === "groups_to_name" ? groups : command === "list_people" ? [person(1, "Ada Lovelace")] : 1));
+    const calls = mockCommands((command) => (command === "groups_to_name" ? groups : command === "named_people" ? [person(1, "Ada Lovelace")] : 1));
     const view = await mount(<NamePeopleView />);
     expect(view.querySelectorAll("[data-testid=mosaic] img")).toHaveLength(3);
     let input = view.querySelector<HTMLInputElement>("[data-testid=group-name]")!;
@@ -127,7 +127,7 @@ describe("Name people", () => {
       { subject: "group", subjectId: 7, personId: 1, personName: "Ada", similarity: 0.4, faces: 6, sampleFace: 70 },
       { subject: "face", subjectId: 8, personId: 2, personName: "Bo", similarity: 0.4, faces: 1, sampleFace: 8 },
     ];
-    const calls = mockCommands((command) => (command === "groups_to_name" ? [] : command === "review_queue" ? questions : command === "list_people" ? [] : null));
+    const calls = mockCommands((command) => (command === "groups_to_name" ? [] : command === "review_queue" ? questions : command === "named_people" ? [] : null));
     const view = await mount(<NamePeopleView />);
     await click(view.querySelector("[data-testid=mode-review]")!);
     expect(view.querySelector("[data-testid=review-question]")!.textContent).toBe("Is this Ada? (6 faces)");

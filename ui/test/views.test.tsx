@@ -47,7 +47,7 @@ describe("Photo", () => {
   });
 
   it("names a face from its box", async () => {
-    const calls = mockCommands((command) => (command === "photo_detail" ? detail : command === "list_people" ? [person(2, "Ada")] : 9));
+    const calls = mockCommands((command) => (command === "photo_detail" ? detail : command === "named_people" ? [person(2, "Ada")] : 9));
     const view = await mount(<PhotoView id={5} />);
     const boxes = view.querySelectorAll("[data-testid=face-box]");
     expect([...boxes].map((b) => b.textContent)).toEqual(["Ada", "?"]);
@@ -79,7 +79,7 @@ describe("Drawing a face", () => {
         drawn = true;
         return 77;
       }
-      return command === "list_people" ? [person(2, "Ada")] : null;
+      return command === "named_people" ? [person(2, "Ada")] : null;
     });
     const view = await mount(<PhotoView id={5} />);
     await click(view.querySelector("[data-testid=draw-face]")!);

@@ -215,7 +215,21 @@ impl Catalog {
     /// People and unnamed groups with at least one face, or a name. Named people first (by
     /// name), then groups, largest first.
     pub fn people_list(&self, include_hidden: bool) -> Result<Vec<Person>> {
-        let hidden_filter = if include_hidden { "" } else { " AND p.hidden = 0" };
+        self.people_where(include_hidden, false)
+    }
+
+    /// The people the user named (by name, ignoring case).
+    pub fn named_people(&self, include_hidden: bool) -> Result<Vec<Person>> {
+        self.people_where(include_hidden, true)
+    }
+
+    fn people_where(&self, include_hidden: bool, named_only: bool) -> Result<Vec<Person>> {
+        let hidden_filter = match (include_hidden, named_only) {
+            (true, false) => "",
+            (false, false) => " AND p.hidden = 0",
+            (true, true) => " AND p.name IS NOT NULL",
+            (false, true) => " AND p.hidden = 0 AND p.name IS NOT NULL",
+        };
         let any_removed: bool = self.conn.query_row(
             "SELECT EXISTS (SELECT 1 FROM roots WHERE removed_at IS NOT NULL)",
             [],
@@ -340,6 +354,18 @@ impl Catalog {
         ))?;
         let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// Whether any of `faces` waits for a people pass (taken from its person and not placed
+    /// anywhere since).
+    pub(crate) fn any_unplaced(&self, faces: &[i64]) -> Result<bool> {
+        let mut stmt = self.conn.prepare_cached("SELECT assigned_by IS NULL FROM faces WHERE id = ?1")?;
+        for &face in faces {
+            if stmt.query_row([face], |r| r.get::<_, bool>(0)).optional()?.unwrap_or(false) {
+                return Ok(true);
+            }
+        }
+        Ok(false)
     }
 
     /// The person a face is assigned to now, and how.
@@ -749,6 +775,9 @@ pub(crate) fn undo_operation(tx: &Transaction<'_>, op: i64) -> Result<()> {
     tx.execute("UPDATE photo_regions SET state = 'conflict' WHERE applied_op = ?1", [op])?;
     super::albums::undo_album_changes(tx, op)?;
     super::drawn::undo_drawn_faces(tx, op)?;
+    // A group the people pass made for faces the operation released is empty once they are
+    // back: a derived row, removed as a pass removes them.
+    delete_orphan_groups(tx)?;
     tx.execute("UPDATE operations SET undone_at = ?1 WHERE id = ?2", params![crate::time::now_utc(), op])?;
     Ok(())
 }

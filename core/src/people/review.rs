@@ -1,7 +1,8 @@
 //! The review queue: "is this X?" questions about named people, most useful first.
 //!
-//! Candidates are unnamed groups that look like a named person, lone faces near one, and faces
-//! placed with a named person automatically. Each is scored by its similarity to the person's
+//! Candidates are unnamed groups that look like a named person, lone faces near one, faces
+//! placed with a named person automatically, and faces of a group that look like someone else
+//! than the group as a whole does (or much more like its person). Each is scored by its similarity to the person's
 //! confirmed faces (average linkage: the dot product of means), which gives the chance that the
 //! answer is yes: a logistic curve around the clustering threshold, about `ANSWER_WIDTH` of
 //! similarity wide. An answer is most useful when it puts the most faces that matter with
@@ -56,6 +57,9 @@ pub struct ReviewItem {
 /// Similarity scale over which the answer goes from "surely no" to "surely yes" (the slope of
 /// a logistic curve centred on the clustering threshold).
 const ANSWER_WIDTH: f32 = 0.08;
+/// A face of a group is asked about on its own, for the person the group is asked about,
+/// when its chance of yes is this many times the group's.
+const STANDS_OUT_OF_GROUP: f32 = 2.0;
 /// Questions whose useful answer (yes to a group or a lone face, no to a face placed
 /// automatically) is less likely than this are not worth asking.
 const MIN_USEFUL_ANSWER: f32 = 0.001;
@@ -192,8 +196,9 @@ pub(crate) fn review_queue(
             })
             .map(|i| faces[i].id)
             .unwrap_or_default();
-        if let Some((person, similarity)) = best_person(&mean, &members, Some(group)) {
-            let p = chance_of_yes(similarity, boundary);
+        let asked_for_group = best_person(&mean, &members, Some(group))
+            .map(|(person, similarity)| (person, similarity, chance_of_yes(similarity, boundary)));
+        if let Some((person, similarity, p)) = asked_for_group {
             let value = p * members.iter().map(|&i| weight(faces[i].id)).sum::<f32>();
             items.extend(item(
                 ReviewSubject::Group(group),
@@ -203,6 +208,31 @@ pub(crate) fn review_queue(
                 sample,
                 p,
                 value,
+                &names,
+            ));
+        }
+        // A face of the group that looks like someone other than the group as a whole, or much
+        // more like its person than the group does, is asked about on its own: groups of small
+        // children mix siblings and cousins, and a "no" for the whole group would never put
+        // such a face right.
+        for &i in &members {
+            let Some((person, similarity)) = best_person(&faces[i].embedding, &[i], Some(group)) else {
+                continue;
+            };
+            let p = chance_of_yes(similarity, boundary);
+            if asked_for_group.is_some_and(|(group_person, _, group_p)| {
+                group_person == person && p < STANDS_OUT_OF_GROUP * group_p
+            }) {
+                continue;
+            }
+            items.extend(item(
+                ReviewSubject::Face(faces[i].id),
+                person,
+                similarity,
+                1,
+                faces[i].id,
+                p,
+                p * weight(faces[i].id),
                 &names,
             ));
         }

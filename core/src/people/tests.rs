@@ -732,6 +732,14 @@ fn people_pages_list_named_people_then_groups_with_small_groups_apart() {
         vec![small]
     );
     assert_eq!(page(PeopleQuery { search: Some("PERSON".into()), ..Default::default() }).total, 2);
+    // Name pickers get the named people alone, hidden ones only when asked.
+    let names = |library: &Library, hidden: bool| {
+        library.named_people(hidden).unwrap().into_iter().map(|p| p.name.unwrap()).collect::<Vec<_>>()
+    };
+    assert_eq!(names(&library, false), vec!["person 9", "Person 10"]);
+    library.hide_person(found[5].id, true).unwrap();
+    assert_eq!(names(&library, false), vec!["Person 10"]);
+    assert_eq!(names(&library, true), vec!["person 9", "Person 10"]);
 }
 
 #[test]
@@ -1202,4 +1210,60 @@ fn a_named_child_is_recognised_from_photos_of_their_own_age() {
     for &face in &moved {
         assert_ne!(library.catalog().assignment_of_face(face).unwrap().map(|a| a.0), Some(child));
     }
+}
+
+#[test]
+fn a_face_taken_from_its_person_is_placed_again_at_once() {
+    let (_dir, mut library, _people, _faces) = grouped_library(6, 80, 31);
+    let group = groups(&library)[0].id;
+    let person = library.name_person(group, "Ada").unwrap();
+    let faces: Vec<i64> = library.faces_of_person(person).unwrap().iter().map(|f| f.0).take(3).collect();
+    library.remove_face(faces[0]).unwrap();
+    library.remove_faces(&faces[1..]).unwrap();
+    let alone: HashSet<i64> = library.faces_alone().unwrap().into_iter().map(|(f, _)| f).collect();
+    for &face in &faces {
+        // With someone else, in a group, or alone (and so in review questions), never waiting
+        // unseen for the next face job, and never back with Ada.
+        assert!(!library.catalog().any_unplaced(&[face]).unwrap(), "face {face} is placed again");
+        match library.catalog().assignment_of_face(face).unwrap() {
+            Some((other, _)) => assert_ne!(other, person),
+            None => assert!(alone.contains(&face), "face {face} is alone"),
+        }
+    }
+    check_invariants(&library, &HashMap::from([(person, "Ada".to_string())]));
+}
+
+#[test]
+fn a_face_unlike_the_rest_of_its_group_is_asked_about_on_its_own() {
+    let (_dir, mut library) = library();
+    let mut rng = Rng::new(12);
+    let people = synthetic::identities(3, &mut rng);
+    // Cleo looks a little like Ada, nothing like Bo.
+    let mut cleo: Vec<f32> = people[2].iter().zip(&people[0]).map(|(c, a)| c + 0.45 * a).collect();
+    crate::cluster::normalize_in_place(&mut cleo);
+    let mut faces_of: Vec<Vec<i64>> = vec![Vec::new(); 3];
+    for (day, identity) in (0..18).map(|i| (i as i64, i % 3)) {
+        let base = if identity == 2 { &cleo } else { &people[identity] };
+        faces_of[identity].extend(add_photo(&mut library, Some(day), &[synthetic::face_of(base, &mut rng)]));
+    }
+    library.update_people().unwrap();
+    let group_of =
+        |library: &Library, face: i64| library.catalog().assignment_of_face(face).unwrap().unwrap().0;
+    library.name_person(group_of(&library, faces_of[0][0]), "Ada").unwrap();
+    let bo = library.name_person(group_of(&library, faces_of[1][0]), "Bo").unwrap();
+    let cleo_group = group_of(&library, faces_of[2][0]);
+    assert!(faces_of[2].iter().all(|&f| group_of(&library, f) == cleo_group), "Cleo's photos make one group");
+    // A photo of Bo put with Cleo's group by mistake.
+    let stray = add_photo(&mut library, Some(30), &[synthetic::face_of(&people[1], &mut rng)])[0];
+    library.move_faces(&[stray], Some(cleo_group)).unwrap();
+
+    let queue = library.review_queue(usize::MAX).unwrap();
+    assert!(queue.iter().any(|q| q.subject == ReviewSubject::Group(cleo_group)), "the group is asked about");
+    let face_question = queue
+        .iter()
+        .find(|q| q.subject == ReviewSubject::Face(stray))
+        .expect("the stray face is asked about");
+    assert_eq!(face_question.person_id, bo);
+    library.answer_review(&face_question.clone(), true).unwrap();
+    assert_eq!(group_of(&library, stray), bo);
 }

@@ -21,7 +21,7 @@ export function PersonPicker({ onPick, onCancel, placeholder, initial = "" }: { 
   const [people, setPeople] = useState<PersonCard[]>([]);
   const [typed, setTyped] = useState(initial);
   useEffect(() => {
-    api.listPeople(true).then((all) => setPeople(all.filter((p) => p.name !== null))).catch(() => setPeople([]));
+    api.namedPeople(true).then(setPeople).catch(() => setPeople([]));
   }, []);
   const pick = (text: string) => {
     const name = text.trim();

@@ -19,7 +19,7 @@ export function AlbumsView() {
   useEffect(() => {
     api.listAlbums().then(setAlbums).catch(reportError);
     api.folderAlbums().then(setFolders).catch(reportError);
-    api.listPeople(false).then((all) => setPeople(all.filter((p) => p.name !== null))).catch(reportError);
+    api.namedPeople(false).then(setPeople).catch(reportError);
   }, [revision]);
 
   const create = async () => {

@@ -47,7 +47,7 @@ function NameGroups({ onSettled, onDone }: { onSettled: (faces: number) => void;
   const [busy, setBusy] = useState(false);
   const [exhausted, setExhausted] = useState(false);
 
-  const loadNamed = () => api.listPeople(true).then((all) => setNamed(all.filter((p) => p.name !== null))).catch(reportError);
+  const loadNamed = () => api.namedPeople(true).then(setNamed).catch(reportError);
   // Groups skipped stay unnamed: the next page starts after them.
   const load = (from: number) =>
     api

@@ -2,7 +2,7 @@
 // all of them, any, or only them; an album or a folder; dates). Pages load as they come into
 // view, wherever the view is scrolled or the scrubber jumps. Also the view of one album or
 // one folder.
-import { useEffect, useMemo, useRef, useState } from "preact/hooks";
+import { useCallback, useEffect, useMemo, useRef, useState } from "preact/hooks";
 import { ALL_PHOTOS, api } from "../api";
 import type { AlbumCard } from "../bindings/AlbumCard";
 import type { FolderCard } from "../bindings/FolderCard";
@@ -21,12 +21,19 @@ import { notify, perform, reportError, setState, useAppState } from "../store";
 
 export const PAGE = 200;
 
+/** The twelve month names in the user's language. Made once: WebKit builds a formatter for
+ * every `toLocaleString` call, and a timeline of centuries has thousands of months. */
+let monthNames: string[] | null = null;
+
 /** "July 2019" for "2019-07"; the photos with no date come last. */
 export function monthTitle(month: string | null): string {
   if (!month) return "Date unknown";
   const [year, number] = month.split("-").map(Number);
-  const name = new Date(Date.UTC(year, number - 1, 1)).toLocaleString(undefined, { month: "long", timeZone: "UTC" });
-  return `${name} ${year}`;
+  if (!monthNames) {
+    const format = new Intl.DateTimeFormat(undefined, { month: "long", timeZone: "UTC" });
+    monthNames = Array.from({ length: 12 }, (_, m) => format.format(new Date(Date.UTC(2000, m, 1))));
+  }
+  return `${monthNames[number - 1] ?? month} ${year}`;
 }
 
 /** The years of a timeline, newest first, each with its first month's section. */
@@ -37,6 +44,19 @@ export function yearsOf(months: MonthCount[]): { year: string; section: number }
     if (!years.length || years[years.length - 1].year !== year) years.push({ year, section });
   });
   return years;
+}
+
+/** The months of `photos` (a listing's first page, newest first) with their counts in it: they
+ * stand for the listing's months until those are counted, so the first photos show at once. */
+export function monthsOfPhotos(photos: PhotoCard[]): MonthCount[] {
+  const months: MonthCount[] = [];
+  for (const photo of photos) {
+    const month = photo.takenAt ? photo.takenAt.slice(0, 7) : null;
+    const last = months[months.length - 1];
+    if (last && last.month === month) last.photos += 1;
+    else months.push({ month, photos: 1 });
+  }
+  return months;
 }
 
 /** Pages of a long listing, loaded wherever they are asked for; starts over when `key` changes. */
@@ -67,9 +87,14 @@ export function usePagedPhotos(query: PhotoQuery, key: string) {
   };
   return {
     photo: (index: number): PhotoCard | undefined => current.get(Math.floor(index / PAGE))?.[index % PAGE],
+    firstPage: (): PhotoCard[] | undefined => current.get(0),
     loaded: [...current.values()].reduce((n, page) => n + page.length, 0),
-    ensure: (first: number, last: number) => {
-      for (let page = Math.floor(first / PAGE); page <= Math.floor(last / PAGE); page++) load(page);
+    /** Loads the pages holding items `first` to `last`, then reads the next page ahead (when
+     * the listing, `total` items long, has one), so that scrolling on shows photos at once. */
+    ensure: (first: number, last: number, total: number) => {
+      const lastPage = Math.floor(last / PAGE);
+      for (let page = Math.floor(first / PAGE); page <= lastPage; page++) load(page);
+      if ((lastPage + 1) * PAGE < total) load(lastPage + 1);
     },
   };
 }
@@ -91,10 +116,17 @@ export function PhotosView({ album, folder }: { album?: number; folder?: string 
   const [folders, setFolders] = useState<FolderCard[]>([]);
   const [typed, setTyped] = useState("");
   const [months, setMonths] = useState<MonthCount[] | null>(null);
-  const [topSection, setTopSection] = useState(0);
+  // The section at the top of the view, told to the year scrubber alone: scrolling through
+  // months redraws the scrubber, not the whole view.
+  const topSection = useRef({ section: 0, listeners: new Set<(section: number) => void>() });
+  const tellTopSection = useCallback((section: number) => {
+    topSection.current.section = section;
+    topSection.current.listeners.forEach((listener) => listener(section));
+  }, []);
   const [scrollRequest, setScrollRequest] = useState<ScrollRequest | null>(null);
   const [albumCard, setAlbumCard] = useState<AlbumCard | null>(null);
   const selection = useSelection<number>();
+  const asked = useRef<{ key: string; at: number } | null>(null);
   // What the selection was when a drag began, so that a drag can shrink back.
   const dragBase = useRef<Set<number>>(new Set());
 
@@ -125,21 +157,36 @@ export function PhotosView({ album, folder }: { album?: number; folder?: string 
     setMonths(null);
     selection.clear();
     // The months and the first page are asked for together: the first photos show at once.
-    pages.ensure(0, 0);
+    pages.ensure(0, 0, 0);
+    asked.current = { key, at: performance.now() };
     api.photoMonths(query).then(setMonths).catch(reportError);
   }, [key]);
   // The filter bar's lists are asked for after the listing (effects run in order, and the
   // commands share one connection): with thousands of people, the photos come first.
   useEffect(() => {
-    api.listPeople(true).then((all) => setNamed(all.filter((p) => p.name !== null))).catch(reportError);
+    api.namedPeople(true).then(setNamed).catch(reportError);
     api.listAlbums().then(setAlbums).catch(reportError);
     api.folderAlbums().then(setFolders).catch(reportError);
   }, [revision]);
 
-  const sections: Section[] = useMemo(() => (months ?? []).map((m) => ({ key: m.month ?? "undated", title: monthTitle(m.month), count: m.photos })), [months]);
-  const total = (months ?? []).reduce((n, m) => n + m.photos, 0);
+  // How long the first page of a listing took to be asked for, listed and drawn (for measuring).
+  useEffect(() => {
+    const started = asked.current;
+    if (pages.loaded === 0 || started?.key !== key) return;
+    asked.current = null;
+    requestAnimationFrame(() => {
+      document.body.dataset.photosLoadMs = String(Math.round(performance.now() - started.at));
+    });
+  }, [pages.loaded, key]);
+  const firstPage = pages.firstPage();
+  const shownMonths = useMemo(() => months ?? monthsOfPhotos(firstPage ?? []), [months, firstPage]);
+  const sections: Section[] = useMemo(() => shownMonths.map((m) => ({ key: m.month ?? "undated", title: monthTitle(m.month), count: m.photos })), [shownMonths]);
+  const total = shownMonths.reduce((n, m) => n + m.photos, 0);
   const years = useMemo(() => yearsOf(months ?? []), [months]);
-  const currentYear = years.length ? [...years].reverse().find((y) => y.section <= topSection)?.year : undefined;
+  const scrubber = useMemo(
+    () => <YearScrubber years={years} top={topSection.current} onJump={(section) => setScrollRequest({ section, token: Date.now() })} />,
+    [years],
+  );
   const keyOf = (index: number) => pages.photo(index)?.id;
 
   const change = (part: Partial<Filters>) => setFilters((f) => ({ ...f, ...part }));
@@ -219,8 +266,8 @@ export function PhotosView({ album, folder }: { album?: number; folder?: string 
               const photo = pages.photo(index);
               return photo ? <PhotoTile photo={photo} selected={selection.selected.has(photo.id)} /> : <div class="photo-tile loading" />;
             }}
-            onVisible={pages.ensure}
-            onTopSection={setTopSection}
+            onVisible={(first, last) => pages.ensure(first, last, total)}
+            onTopSection={tellTopSection}
             onActivate={(index) => (selection.selected.size > 0 ? selection.click(index, { shift: false, toggle: true }, keyOf) : open(index))}
             onSelect={(index, modifiers) => selection.click(index, modifiers, keyOf)}
             onDragSelect={(indices, additive, phase) => {
@@ -229,16 +276,29 @@ export function PhotosView({ album, folder }: { album?: number; folder?: string 
             }}
             scrollRequest={scrollRequest}
           />
-          <nav class="year-scrubber" data-testid="year-scrubber" aria-label="Years">
-            {years.map((y) => (
-              <button key={y.year} class={y.year === currentYear ? "current" : ""} onClick={() => setScrollRequest({ section: y.section, token: Date.now() })} data-testid="year-button">
-                {y.year}
-              </button>
-            ))}
-          </nav>
+          {scrubber}
         </div>
       )}
     </section>
+  );
+}
+
+/** The years of the timeline; the one at the top of the view stands out. */
+function YearScrubber({ years, top, onJump }: { years: { year: string; section: number }[]; top: { section: number; listeners: Set<(section: number) => void> }; onJump: (section: number) => void }) {
+  const [section, setSection] = useState(top.section);
+  useEffect(() => {
+    top.listeners.add(setSection);
+    return () => void top.listeners.delete(setSection);
+  }, [top]);
+  const current = [...years].reverse().find((y) => y.section <= section)?.year;
+  return (
+    <nav class="year-scrubber" data-testid="year-scrubber" aria-label="Years">
+      {years.map((y) => (
+        <button key={y.year} class={y.year === current ? "current" : ""} onClick={() => onJump(y.section)} data-testid="year-button">
+          {y.year}
+        </button>
+      ))}
+    </nav>
   );
 }
 
