@@ -6,7 +6,7 @@ const COMMANDS: &[&str] = &[
     "remove_folder",
     "run_job",
     "cancel_job",
-    "list_people",
+    "named_people",
     "person_detail",
     "person_photos",
     "search_photos",

@@ -355,6 +355,9 @@ async function bigLibrary() {
       }
     }
     console.log(`BENCH photos view: 10 pages of 200 scrolled through in ${Date.now() - scrolling} ms`);
+    // Every command the view asked (the listing, its months, the filter bar's lists) answered.
+    const errors = await big.script(`return [...document.querySelectorAll("[data-testid=notice].error")].map((e) => e.textContent)`);
+    assert.deepEqual(errors, [], "the Photos view shows no error");
 
     // A year back with the scrubber: the newest year is the first button, the year before it
     // the second; its newest month comes to the top.
