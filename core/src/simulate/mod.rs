@@ -232,12 +232,7 @@ fn take_out_others(
     identity: &str,
     user: &mut SimulatedUser,
 ) -> Result<()> {
-    let others: Vec<i64> = library
-        .faces_of_person(group)?
-        .into_iter()
-        .map(|f| f.0)
-        .filter(|face| truth.get(face).is_some_and(|other| other != identity))
-        .collect();
+    let others = labeled_faces_of(library, truth, group, |labeled| labeled != identity)?;
     if !others.is_empty() {
         library.remove_faces(&others)?;
         user.taken_out += others.len() as u64;
@@ -254,17 +249,27 @@ fn move_theirs(
     item: &ReviewItem,
     user: &mut SimulatedUser,
 ) -> Result<()> {
-    let theirs: Vec<i64> = library
-        .faces_of_person(group)?
-        .into_iter()
-        .map(|f| f.0)
-        .filter(|face| truth.get(face).is_some_and(|identity| *identity == item.person_name))
-        .collect();
+    let theirs = labeled_faces_of(library, truth, group, |labeled| labeled == item.person_name)?;
     if !theirs.is_empty() {
         library.move_faces(&theirs, Some(item.person_id))?;
         user.taken_out += theirs.len() as u64;
     }
     Ok(())
+}
+
+/// The faces of `group` whose labeled identity `wanted` accepts (bystanders have none).
+fn labeled_faces_of(
+    library: &Library,
+    truth: &HashMap<i64, String>,
+    group: i64,
+    wanted: impl Fn(&str) -> bool,
+) -> Result<Vec<i64>> {
+    Ok(library
+        .faces_of_person(group)?
+        .into_iter()
+        .map(|f| f.0)
+        .filter(|face| truth.get(face).is_some_and(|identity| wanted(identity)))
+        .collect())
 }
 
 fn record_milestones(user: &mut SimulatedUser) {
