@@ -250,14 +250,28 @@ pub(crate) async fn undo(app: AppHandle) -> CommandResult<Option<String>> {
     with_library(app, |library| Ok(library.undo()?.map(|op| op.description))).await
 }
 
+/// Faces of a group shown with a question about it.
+const REVIEW_MOSAIC: usize = 8;
+
+/// Questions as the window shows them: a question about a group with a mosaic of its faces.
+fn questions(library: &Library, items: Vec<ReviewItem>) -> kindred_core::Result<Vec<ReviewQuestion>> {
+    items
+        .into_iter()
+        .map(|item| {
+            let mosaic = match item.subject {
+                kindred_core::ReviewSubject::Group(group) => library.face_sample(group, REVIEW_MOSAIC)?,
+                kindred_core::ReviewSubject::Face(face) => vec![face],
+            };
+            Ok(ReviewQuestion { mosaic, ..ReviewQuestion::from(item) })
+        })
+        .collect()
+}
+
 #[tauri::command]
 pub(crate) async fn review_queue(app: AppHandle, limit: u32) -> CommandResult<Vec<ReviewQuestion>> {
     with_library(app, move |library| {
-        Ok(library
-            .review_queue(limit.min(LARGEST_PAGE) as usize)?
-            .into_iter()
-            .map(ReviewQuestion::from)
-            .collect())
+        let items = library.review_queue(limit.min(LARGEST_PAGE) as usize)?;
+        questions(library, items)
     })
     .await
 }
@@ -270,11 +284,8 @@ pub(crate) async fn review_queue_about(
     limit: u32,
 ) -> CommandResult<Vec<ReviewQuestion>> {
     with_library(app, move |library| {
-        Ok(library
-            .review_queue_about(person, limit.min(LARGEST_PAGE) as usize)?
-            .into_iter()
-            .map(ReviewQuestion::from)
-            .collect())
+        let items = library.review_queue_about(person, limit.min(LARGEST_PAGE) as usize)?;
+        questions(library, items)
     })
     .await
 }

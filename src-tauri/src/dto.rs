@@ -244,6 +244,11 @@ pub(crate) struct ReviewQuestion {
     pub(crate) faces: u32,
     #[ts(type = "number")]
     pub(crate) sample_face: i64,
+    /// Faces spread over a group, so that the user sees whom the answer is about (a group of
+    /// small children may mix several); the sample face alone for a face.
+    #[serde(default)]
+    #[ts(type = "Array<number>")]
+    pub(crate) mosaic: Vec<i64>,
 }
 
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, TS)]
@@ -268,6 +273,7 @@ impl From<kindred_core::ReviewItem> for ReviewQuestion {
             similarity: item.similarity,
             faces: count(item.faces),
             sample_face: item.sample_face_id,
+            mosaic: vec![item.sample_face_id],
         }
     }
 }

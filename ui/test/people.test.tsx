@@ -124,15 +124,19 @@ describe("Name people", () => {
 
   it("asks about everyone, most useful first, counting the faces settled", async () => {
     const questions = [
-      { subject: "group", subjectId: 7, personId: 1, personName: "Ada", similarity: 0.4, faces: 6, sampleFace: 70 },
-      { subject: "face", subjectId: 8, personId: 2, personName: "Bo", similarity: 0.4, faces: 1, sampleFace: 8 },
+      { subject: "group", subjectId: 7, personId: 1, personName: "Ada", similarity: 0.4, faces: 6, sampleFace: 70, mosaic: [70, 71, 72, 73] },
+      { subject: "face", subjectId: 8, personId: 2, personName: "Bo", similarity: 0.4, faces: 1, sampleFace: 8, mosaic: [8] },
     ];
     const calls = mockCommands((command) => (command === "groups_to_name" ? [] : command === "review_queue" ? questions : command === "named_people" ? [] : null));
     const view = await mount(<NamePeopleView />);
     await click(view.querySelector("[data-testid=mode-review]")!);
     expect(view.querySelector("[data-testid=review-question]")!.textContent).toBe("Is this Ada? (6 faces)");
+    // A group is shown as a mosaic of its faces, with a way into it to sort it by hand.
+    expect([...view.querySelectorAll("[data-testid=review-mosaic] img")].map((img) => img.getAttribute("src"))).toHaveLength(4);
+    expect(view.querySelector("[data-testid=review-open-group]")).not.toBeNull();
     await key(window, "y");
     expect(view.querySelector("[data-testid=review-question]")!.textContent).toBe("Is this Bo?");
+    expect(view.querySelector("[data-testid=review-mosaic]")).toBeNull();
     await key(window, "n");
     const answers = calls.filter((c) => c.command === "answer_review").map((c) => [(c.args.question as { subjectId: number }).subjectId, c.args.yes]);
     expect(answers).toEqual([[7, true], [8, false]]);

@@ -124,9 +124,9 @@ describe("Person picker", () => {
 describe("Review", () => {
   it("answers with y and n, and skips with s", async () => {
     const questions = [
-      { subject: "group", subjectId: 7, personId: 1, personName: "Ada", similarity: 0.4, faces: 3, sampleFace: 70 },
-      { subject: "face", subjectId: 8, personId: 1, personName: "Ada", similarity: 0.4, faces: 1, sampleFace: 8 },
-      { subject: "face", subjectId: 9, personId: 1, personName: "Ada", similarity: 0.4, faces: 1, sampleFace: 9 },
+      { subject: "group", subjectId: 7, personId: 1, personName: "Ada", similarity: 0.4, faces: 3, sampleFace: 70, mosaic: [70, 71, 72] },
+      { subject: "face", subjectId: 8, personId: 1, personName: "Ada", similarity: 0.4, faces: 1, sampleFace: 8, mosaic: [8] },
+      { subject: "face", subjectId: 9, personId: 1, personName: "Ada", similarity: 0.4, faces: 1, sampleFace: 9, mosaic: [9] },
     ];
     const calls = mockCommands((command, args) => (command === "review_queue_about" && args.person === 1 ? questions : null));
     const view = await mount(<ReviewQueue person={person(1, "Ada")} />);

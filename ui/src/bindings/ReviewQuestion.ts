@@ -12,4 +12,9 @@ subject: ReviewSubject, subjectId: number, personId: number, personName: string,
 /**
  * Faces the answer settles.
  */
-faces: number, sampleFace: number, };
+faces: number, sampleFace: number, 
+/**
+ * Faces spread over a group, so that the user sees whom the answer is about (a group of
+ * small children may mix several); the sample face alone for a face.
+ */
+mosaic: Array<number>, };

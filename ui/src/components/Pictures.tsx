@@ -2,6 +2,7 @@
 // chosen yet, a photo that cannot be read or decoded, a file gone from disk).
 import { useState } from "preact/hooks";
 import { faceUrl, photoUrl } from "../api";
+import type { ReviewQuestion } from "../bindings/ReviewQuestion";
 
 /** A drawn silhouette, in place of a face picture that is not there. */
 export function FacePlaceholder({ title = "No picture" }: { title?: string }) {
@@ -35,4 +36,30 @@ export function PhotoThumb({ photo, title }: { photo: number; title: string }) {
   const [failed, setFailed] = useState<number | null>(null);
   if (failed === photo) return <PhotoPlaceholder />;
   return <img src={photoUrl(photo, 400)} alt={title} loading="lazy" onError={() => setFailed(photo)} />;
+}
+
+/** The faces a review question is about: the face itself, or a mosaic spread over a group (a
+ * group of small children may mix several of them), with a way into the group to sort it by
+ * hand. */
+export function ReviewFaces({ question, onOpenGroup }: { question: ReviewQuestion; onOpenGroup: (group: number) => void }) {
+  const faces = question.mosaic.length > 0 ? question.mosaic : [question.sampleFace];
+  if (question.subject !== "group" || faces.length < 2) {
+    return (
+      <div class="review-face">
+        <FaceImage face={faces[0]} />
+      </div>
+    );
+  }
+  return (
+    <div class="review-group">
+      <div class="review-mosaic" data-testid="review-mosaic">
+        {faces.map((face) => (
+          <FaceImage key={face} face={face} />
+        ))}
+      </div>
+      <button class="link" onClick={() => onOpenGroup(question.subjectId)} data-testid="review-open-group">
+        Open the group to sort its faces
+      </button>
+    </div>
+  );
 }

@@ -8,8 +8,9 @@ import type { GroupToName } from "../bindings/GroupToName";
 import type { PersonCard } from "../bindings/PersonCard";
 import type { ReviewQuestion } from "../bindings/ReviewQuestion";
 import { findByName } from "../components/PersonPicker";
-import { FaceImage } from "../components/Pictures";
+import { FaceImage, ReviewFaces } from "../components/Pictures";
 import { SuggestInput } from "../components/SuggestInput";
+import { go } from "../router";
 import { libraryChanged, reportError } from "../store";
 
 /** Faces shown for each group. */
@@ -187,7 +188,7 @@ function ReviewAll({ onSettled }: { onSettled: (faces: number) => void }) {
   return (
     <div class="review" data-testid="review">
       <div class="review-pair">
-        <div class="review-face"><FaceImage face={question.sampleFace} /></div>
+        <ReviewFaces question={question} onOpenGroup={(id) => go({ view: "person", id })} />
       </div>
       <p class="review-question" data-testid="review-question">
         Is this {question.personName}?{question.subject === "group" && question.faces > 1 ? ` (${question.faces} faces)` : ""}

@@ -8,7 +8,7 @@ import type { PersonDetail } from "../bindings/PersonDetail";
 import type { ReviewQuestion } from "../bindings/ReviewQuestion";
 import { PersonPicker, targetFor } from "../components/PersonPicker";
 import { PhotoGrid, usePhotoPages } from "../components/PhotoGrid";
-import { FaceImage } from "../components/Pictures";
+import { FaceImage, ReviewFaces } from "../components/Pictures";
 import { useSelection } from "../components/selection";
 import { VirtualGrid } from "../components/VirtualGrid";
 import { go } from "../router";
@@ -202,7 +202,7 @@ export function ReviewQueue({ person }: { person: PersonCard }) {
   if (!question) return <p class="muted" data-testid="review-done">No more questions about {person.name}.</p>;
   return (
     <div class="review" data-testid="review">
-      <div class="review-face"><FaceImage face={question.sampleFace} /></div>
+      <ReviewFaces question={question} onOpenGroup={(id) => go({ view: "person", id })} />
       <p class="review-question">
         Is this {person.name}?{question.faces > 1 ? ` (${question.faces} faces)` : ""}
       </p>
