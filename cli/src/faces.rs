@@ -546,6 +546,28 @@ fn half_note(half: kindred_core::eval::PeopleHalf) -> String {
     }
 }
 
+/// What every measurement on labeled photos starts from: the networks on their device, the
+/// grouping settings, Ctrl-C, a progress line and a clock.
+struct EvalRun {
+    engine: FaceEngine,
+    settings: PeopleSettings,
+    cancel: kindred_core::CancelToken,
+    progress: TerminalProgress,
+    started: Instant,
+}
+
+impl EvalRun {
+    fn start(device: &DeviceArg, grouping: &GroupingArgs, as_json: bool) -> anyhow::Result<EvalRun> {
+        Ok(EvalRun {
+            engine: load_engine(device)?,
+            settings: crate::people::settings_from(grouping, PeopleSettings::default())?,
+            cancel: crate::commands::cancel_on_ctrl_c(),
+            progress: TerminalProgress::new(as_json),
+            started: Instant::now(),
+        })
+    }
+}
+
 pub(crate) fn eval_naming(
     dir: &Path,
     labels: &Path,
@@ -555,22 +577,18 @@ pub(crate) fn eval_naming(
     device: &DeviceArg,
     as_json: bool,
 ) -> anyhow::Result<u8> {
-    let engine = load_engine(device)?;
-    let settings = crate::people::settings_from(grouping, PeopleSettings::default())?;
-    let cancel = crate::commands::cancel_on_ctrl_c();
-    let progress = TerminalProgress::new(as_json);
-    let started = Instant::now();
+    let run = EvalRun::start(device, grouping, as_json)?;
     let report = kindred_core::eval::naming(
-        &engine,
+        &run.engine,
         dir,
         labels,
-        &settings,
+        &run.settings,
         half,
         (confirmed, strangers),
-        &progress,
-        &cancel,
+        &run.progress,
+        &run.cancel,
     );
-    progress.finish();
+    run.progress.finish();
     let r = report?;
     if as_json {
         output::json(&json!({
@@ -587,7 +605,7 @@ pub(crate) fn eval_naming(
                 })).collect::<Vec<_>>(),
                 "people": crate::people::summary_json(&r.people),
             },
-            "seconds": started.elapsed().as_secs_f64(),
+            "seconds": run.started.elapsed().as_secs_f64(),
         }))?;
         return Ok(exit::OK);
     }
@@ -616,7 +634,7 @@ pub(crate) fn eval_naming(
         ));
     }
     lines.push(format!("  {}", crate::people::summary_line(&r.people)));
-    lines.push(format!("  ({:.1} s on {})", started.elapsed().as_secs_f64(), device_line(&engine)));
+    lines.push(format!("  ({:.1} s on {})", run.started.elapsed().as_secs_f64(), device_line(&run.engine)));
     output::lines(lines)?;
     Ok(exit::OK)
 }
@@ -630,22 +648,18 @@ pub(crate) fn eval_finetune(
     device: &DeviceArg,
     as_json: bool,
 ) -> anyhow::Result<u8> {
-    let engine = load_engine(device)?;
-    let settings = crate::people::settings_from(grouping, PeopleSettings::default())?;
-    let cancel = crate::commands::cancel_on_ctrl_c();
-    let progress = TerminalProgress::new(as_json);
-    let started = Instant::now();
+    let run = EvalRun::start(device, grouping, as_json)?;
     let effect = kindred_core::eval::finetune_effect(
-        &engine,
+        &run.engine,
         dir,
         labels,
-        &settings,
+        &run.settings,
         half,
         (people, per_person),
-        &progress,
-        &cancel,
+        &run.progress,
+        &run.cancel,
     );
-    progress.finish();
+    run.progress.finish();
     let effect = effect?;
     let scores = |s: &kindred_core::cluster::ClusteringScores| {
         json!({
@@ -673,7 +687,7 @@ pub(crate) fn eval_finetune(
                 "would_activate": r.better,
                 "training_seconds": r.elapsed.as_secs_f64(),
             },
-            "seconds": started.elapsed().as_secs_f64(),
+            "seconds": run.started.elapsed().as_secs_f64(),
         }))?;
         return Ok(exit::OK);
     }
@@ -703,7 +717,7 @@ pub(crate) fn eval_finetune(
             effect.others_before.bcubed_precision,
             effect.others_after.bcubed_precision
         ),
-        format!("  ({:.1} s on {})", started.elapsed().as_secs_f64(), device_line(&engine)),
+        format!("  ({:.1} s on {})", run.started.elapsed().as_secs_f64(), device_line(&run.engine)),
     ])?;
     Ok(exit::OK)
 }
@@ -743,14 +757,16 @@ pub(crate) fn eval_simulated_user(
     device: &DeviceArg,
     as_json: bool,
 ) -> anyhow::Result<u8> {
-    let engine = load_engine(device)?;
-    let settings = crate::people::settings_from(grouping, PeopleSettings::default())?;
-    let cancel = crate::commands::cancel_on_ctrl_c();
-    let progress = TerminalProgress::new(as_json);
-    let started = Instant::now();
-    let result =
-        kindred_core::simulate::simulate_user_on_labels(&engine, dir, labels, &settings, &progress, &cancel);
-    progress.finish();
+    let run = EvalRun::start(device, grouping, as_json)?;
+    let result = kindred_core::simulate::simulate_user_on_labels(
+        &run.engine,
+        dir,
+        labels,
+        &run.settings,
+        &run.progress,
+        &run.cancel,
+    );
+    run.progress.finish();
     let (user, photos) = result?;
     let milestones: Vec<serde_json::Value> =
         user.milestones.iter().map(|(share, actions)| json!({"right": share, "actions": actions})).collect();
@@ -766,8 +782,8 @@ pub(crate) fn eval_simulated_user(
                 "milestones": milestones, "simulation_seconds": user.seconds,
                 "faces_seconds": photos.faces_seconds,
             },
-            "device": device_json(&engine),
-            "seconds": started.elapsed().as_secs_f64(),
+            "device": device_json(&run.engine),
+            "seconds": run.started.elapsed().as_secs_f64(),
         }))?;
         return Ok(exit::OK);
     }
@@ -806,8 +822,8 @@ pub(crate) fn eval_simulated_user(
         user.actions_per_100_faces(),
         if user.right >= user.target { "to reach" } else { "without reaching" },
         100.0 * user.target,
-        started.elapsed().as_secs_f64(),
-        device_line(&engine)
+        run.started.elapsed().as_secs_f64(),
+        device_line(&run.engine)
     ));
     output::lines(lines)?;
     Ok(exit::OK)

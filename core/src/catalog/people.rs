@@ -224,12 +224,11 @@ impl Catalog {
     }
 
     fn people_where(&self, include_hidden: bool, named_only: bool) -> Result<Vec<Person>> {
-        let hidden_filter = match (include_hidden, named_only) {
-            (true, false) => "",
-            (false, false) => " AND p.hidden = 0",
-            (true, true) => " AND p.name IS NOT NULL",
-            (false, true) => " AND p.hidden = 0 AND p.name IS NOT NULL",
-        };
+        let filter = format!(
+            "{}{}",
+            if include_hidden { "" } else { " AND p.hidden = 0" },
+            if named_only { " AND p.name IS NOT NULL" } else { "" }
+        );
         let any_removed: bool = self.conn.query_row(
             "SELECT EXISTS (SELECT 1 FROM roots WHERE removed_at IS NOT NULL)",
             [],
@@ -245,7 +244,7 @@ impl Catalog {
                         coalesce(n.faces, 0), coalesce(n.confirmed, 0), coalesce(n.faces, 0),
                         p.birth_date
                  FROM people p LEFT JOIN person_face_counts n ON n.person_id = p.id
-                 WHERE p.merged_into IS NULL{hidden_filter} AND (n.faces > 0 OR p.name IS NOT NULL)
+                 WHERE p.merged_into IS NULL{filter} AND (n.faces > 0 OR p.name IS NOT NULL)
                  ORDER BY p.name IS NULL, p.name COLLATE NOCASE, coalesce(n.faces, 0) DESC, p.id"
             )
         } else {
@@ -256,7 +255,7 @@ impl Catalog {
                         count(f.id), coalesce(sum(f.assigned_by = 'user'), 0), count(DISTINCT f.photo_id),
                         p.birth_date
                  FROM people p LEFT JOIN faces f ON f.person_id = p.id AND f.photo_id NOT IN ({PHOTOS_IN_REMOVED_FOLDERS})
-                 WHERE p.merged_into IS NULL{hidden_filter}
+                 WHERE p.merged_into IS NULL{filter}
                  GROUP BY p.id
                  HAVING count(f.id) > 0 OR p.name IS NOT NULL
                  ORDER BY p.name IS NULL, p.name COLLATE NOCASE, count(f.id) DESC, p.id"

@@ -2,10 +2,10 @@
 //!
 //! Candidates are unnamed groups that look like a named person, lone faces near one, faces
 //! placed with a named person automatically, and faces of a group that look like someone else
-//! than the group as a whole does (or much more like its person). Each is scored by its similarity to the person's
-//! confirmed faces (average linkage: the dot product of means), which gives the chance that the
-//! answer is yes: a logistic curve around the clustering threshold, about `ANSWER_WIDTH` of
-//! similarity wide. An answer is most useful when it puts the most faces that matter with
+//! than the group as a whole does (or much more like its person). Each is scored by its
+//! similarity to the person's confirmed faces (average linkage: the dot product of means),
+//! which gives the chance that the answer is yes: a logistic curve around the clustering
+//! threshold, about `ANSWER_WIDTH` of similarity wide. An answer is most useful when it puts the most faces that matter with
 //! their right person: a yes to a group settles all its faces, a yes to a lone face one, a no
 //! to a face placed automatically takes one wrong face away. And faces matter as much as they
 //! stand out in their photo: the people of a family photo are its large faces, strangers in

@@ -122,17 +122,7 @@ pub fn add_photos(
     let start: i64 = tx.query_row("SELECT coalesce(max(id), 0) FROM photos", [], |r| r.get(0))?;
     for n in 0..photos {
         let number = start + 1 + n as i64;
-        let day = first_day + n;
-        let (year, month, date) = crate::time::civil_from_days(10_957 + day as i64);
-        let taken = format!("{year:04}-{month:02}-{date:02}T12:00:00");
         let hash = format!("{:016x}{:016x}", rng.next_u64(), rng.next_u64());
-        tx.execute(
-            "INSERT INTO photos (root_id, path, size, mtime_ns, content_hash, format, width, height, taken_at,
-                                 status, first_seen_at, last_seen_at, checked_at)
-             VALUES (?1, ?2, 1000, 0, ?3, 'jpeg', 4000, 3000, ?4, 'ok', ?5, ?5, ?5)",
-            params![root, format!("/synthetic/{number:07}.jpg").into_bytes(), hash, taken, now],
-        )?;
-        let photo = tx.last_insert_rowid();
         let count = 1 + rng.below(max_faces_per_photo.max(1));
         let mut chosen: Vec<usize> = Vec::with_capacity(count);
         for _ in 0..count * 3 {
@@ -144,21 +134,11 @@ pub fn add_photos(
                 break;
             }
         }
-        let faces: Vec<FoundFace> = chosen
-            .iter()
-            .enumerate()
-            .map(|(slot, &identity)| FoundFace {
-                x: 50.0 + 400.0 * slot as f32,
-                y: 100.0,
-                w: 300.0,
-                h: 300.0,
-                score: 0.9,
-                landmarks: [[0.0; 2]; 5],
-                embedding: face_of(&identities[identity], rng),
-                embedding_norm: EMBEDDING_NORM,
-            })
-            .collect();
-        let ids = Catalog::write_faces(&tx, photo, &hash, MODEL_ID, &faces, &now)?;
+        let embeddings: Vec<Vec<f32>> =
+            chosen.iter().map(|&identity| face_of(&identities[identity], rng)).collect();
+        let path = format!("/synthetic/{number:07}.jpg");
+        let day = Some((first_day + n) as i64);
+        let (photo, ids) = write_photo(&tx, root, &path, &hash, day, &embeddings, &now)?;
         written.extend(ids.into_iter().zip(&chosen).map(|(face_id, &identity)| SyntheticFace {
             face_id,
             photo_id: photo,
@@ -167,4 +147,45 @@ pub fn add_photos(
     }
     tx.commit()?;
     Ok(written)
+}
+
+/// Writes one photo at `path` in folder `root`, taken on `day` (days since 2000-01-01; undated
+/// when `None`), with faces of these embeddings side by side, as the scan and the face job
+/// store them. Returns the photo and its face ids.
+pub(crate) fn write_photo(
+    tx: &rusqlite::Transaction<'_>,
+    root: i64,
+    path: &str,
+    hash: &str,
+    day: Option<i64>,
+    embeddings: &[Vec<f32>],
+    now: &str,
+) -> Result<(i64, Vec<i64>)> {
+    let taken = day.map(|day| {
+        let (year, month, date) = crate::time::civil_from_days(10_957 + day);
+        format!("{year:04}-{month:02}-{date:02}T12:00:00")
+    });
+    tx.execute(
+        "INSERT INTO photos (root_id, path, size, mtime_ns, content_hash, format, width, height, taken_at,
+                             status, first_seen_at, last_seen_at, checked_at)
+         VALUES (?1, ?2, 1000, 0, ?3, 'jpeg', 4000, 3000, ?4, 'ok', ?5, ?5, ?5)",
+        params![root, path.as_bytes(), hash, taken, now],
+    )?;
+    let photo = tx.last_insert_rowid();
+    let faces: Vec<FoundFace> = embeddings
+        .iter()
+        .enumerate()
+        .map(|(slot, embedding)| FoundFace {
+            x: 50.0 + 400.0 * slot as f32,
+            y: 100.0,
+            w: 300.0,
+            h: 300.0,
+            score: 0.9,
+            landmarks: [[0.0; 2]; 5],
+            embedding: embedding.clone(),
+            embedding_norm: EMBEDDING_NORM,
+        })
+        .collect();
+    let ids = Catalog::write_faces(tx, photo, hash, MODEL_ID, &faces, now)?;
+    Ok((photo, ids))
 }

@@ -816,34 +816,9 @@ fn add_photo(library: &mut Library, day: Option<i64>, embeddings: &[Vec<f32>]) -
     let root = catalog.ensure_root(std::path::Path::new("/synthetic"), &now).unwrap();
     let tx = catalog.conn_mut().transaction().unwrap();
     let number: i64 = tx.query_row("SELECT coalesce(max(id), 0) + 1 FROM photos", [], |r| r.get(0)).unwrap();
-    let taken = day.map(|day| {
-        let (year, month, date) = crate::time::civil_from_days(10_957 + day);
-        format!("{year:04}-{month:02}-{date:02}T12:00:00")
-    });
-    let hash = format!("added-{number}");
-    tx.execute(
-        "INSERT INTO photos (root_id, path, size, mtime_ns, content_hash, format, width, height, taken_at,
-                             status, first_seen_at, last_seen_at, checked_at)
-         VALUES (?1, ?2, 1000, 0, ?3, 'jpeg', 4000, 3000, ?4, 'ok', ?5, ?5, ?5)",
-        rusqlite::params![root, format!("/synthetic/added-{number}.jpg").into_bytes(), hash, taken, now],
-    )
-    .unwrap();
-    let photo = tx.last_insert_rowid();
-    let faces: Vec<FoundFace> = embeddings
-        .iter()
-        .enumerate()
-        .map(|(slot, embedding)| FoundFace {
-            x: 50.0 + 400.0 * slot as f32,
-            y: 100.0,
-            w: 300.0,
-            h: 300.0,
-            score: 0.9,
-            landmarks: [[0.0; 2]; 5],
-            embedding: embedding.clone(),
-            embedding_norm: synthetic::EMBEDDING_NORM,
-        })
-        .collect();
-    let ids = Catalog::write_faces(&tx, photo, &hash, MODEL_ID, &faces, &now).unwrap();
+    let path = format!("/synthetic/added-{number}.jpg");
+    let (_, ids) =
+        synthetic::write_photo(&tx, root, &path, &format!("added-{number}"), day, embeddings, &now).unwrap();
     tx.commit().unwrap();
     ids
 }
